@@ -1,0 +1,36 @@
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+from .models import Tenant
+
+
+class LoginForm(AuthenticationForm):
+    username = forms.CharField(
+        label=_("Username"),
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
+    )
+    error_messages = {
+        "invalid_login": _("Wrong username or password. Passwords are case-sensitive."),
+        "inactive": _("This account is disabled."),
+    }
+
+
+class SwitchTenantForm(forms.Form):
+    tenant = forms.IntegerField()
+
+
+class ShopSettingsForm(forms.ModelForm):
+    class Meta:
+        model = Tenant
+        fields = [
+            "name", "vip_threshold", "vip_window_months",
+            "staff_see_own_customers_only", "only_managers_change_care_status",
+        ]
+        widgets = {"vip_threshold": forms.NumberInput(attrs={"step": 1000000, "min": 0})}
+
+    def clean_vip_window_months(self):
+        value = self.cleaned_data["vip_window_months"]
+        if not 1 <= value <= 12:
+            raise forms.ValidationError(_("Choose between 1 and 12 months."))
+        return value

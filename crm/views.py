@@ -1,0 +1,72 @@
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.urls import reverse_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django.views.generic import FormView, TemplateView
+
+from . import registry, services
+from .forms import ShopSettingsForm, SwitchTenantForm
+from .models import Role
+from .tenancy import BackofficeMixin, requires_role, switch_tenant
+
+
+class DashboardView(BackofficeMixin, TemplateView):
+    template_name = "crm/dashboard.html"
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["dashboard_cards"] = [
+            card
+            for provider in registry.dashboard_cards
+            for card in provider(self.request.tenant, self.request.membership)
+        ]
+        return ctx
+
+
+@require_POST
+@requires_role(Role.COLLABORATOR)
+def switch_tenant_view(request):
+    form = SwitchTenantForm(request.POST)
+    if not form.is_valid() or not switch_tenant(request, form.cleaned_data["tenant"]):
+        messages.error(request, _("You are not a member of that shop."))
+    else:
+        messages.success(request, _("Switched shop."))
+    # Another shop's page would be a 404 after the switch: go to its dashboard.
+    return redirect("crm:dashboard")
+
+
+class SettingsView(BackofficeMixin, FormView):
+    required_role = Role.MANAGER
+    template_name = "crm/settings.html"
+    form_class = ShopSettingsForm
+    success_url = reverse_lazy("crm:settings")
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["instance"] = self.request.tenant
+        return kwargs
+
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        if not self.request.membership.has_role(Role.OWNER):
+            for field in form.fields.values():
+                field.disabled = True
+        return form
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["sections"] = registry.settings_sections
+        ctx["can_edit_shop"] = self.request.membership.has_role(Role.OWNER)
+        return ctx
+
+    def form_valid(self, form):
+        if not self.request.membership.has_role(Role.OWNER):
+            messages.error(self.request, _("Only the shop owner changes shop settings."))
+            return redirect(self.success_url)
+        services.tenant_update_settings(
+            tenant=self.request.tenant, actor=self.request.user, data=form.cleaned_data
+        )
+        messages.success(self.request, _("Shop settings saved."))
+        return super().form_valid(form)
+

@@ -1,0 +1,57 @@
+"""Every backoffice URL, requested by a user of another shop, shows nothing of shop A.
+
+The sweep walks the URL configuration, so a new backoffice URL is covered automatically:
+it fails until it is listed in SWEEP with how to build its arguments from shop A's data.
+URLs with arguments must answer 404 (GET and POST); URLs without arguments must not show
+any of shop A's marker strings.
+"""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from tests.sweep_world import SWEEP, build_world
+
+pytestmark = pytest.mark.django_db
+
+PUBLIC = {"login", "logout"}
+
+
+def walk(patterns, prefix="", namespace=""):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            ns = f"{namespace}{p.namespace}:" if p.namespace else namespace
+            yield from walk(p.url_patterns, prefix + str(p.pattern), ns)
+        elif isinstance(p, URLPattern) and p.name:
+            yield f"{namespace}{p.name}", prefix + str(p.pattern)
+
+
+def backoffice_urls():
+    return sorted(
+        {(name, route) for name, route in walk(get_resolver().url_patterns)
+         if route.startswith("admin/") and name not in PUBLIC}
+    )
+
+
+def test_every_backoffice_url_is_in_the_sweep():
+    missing = [name for name, _ in backoffice_urls() if name not in SWEEP]
+    assert missing == [], f"add these URL names to tests/sweep_world.py SWEEP: {missing}"
+
+
+@pytest.mark.parametrize(("name", "route"), backoffice_urls())
+def test_other_shop_user_sees_nothing(client, name, route):
+    from django.urls import reverse
+
+    world = build_world()
+    client.force_login(world.intruder.user)
+    kwargs_of = SWEEP[name]
+    if kwargs_of is None:
+        url = reverse(name)
+        for response in (client.get(url), client.get(url, HTTP_HX_REQUEST="true")):
+            assert response.status_code in (200, 302, 403, 405), url
+            body = response.content.decode()
+            for marker in world.markers:
+                assert marker not in body, f"{url} shows {marker!r} of another shop"
+    else:
+        url = reverse(name, kwargs=kwargs_of(world))
+        assert client.get(url).status_code == 404, url
+        assert client.post(url, {}).status_code == 404, url
