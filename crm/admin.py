@@ -3,6 +3,7 @@ Shop data (customers, orders) is deliberately not registered here."""
 
 from django.contrib import admin
 
+from . import services
 from .models import AuditLog, Membership, Tenant
 
 
@@ -18,6 +19,15 @@ class TenantAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        # New shops go through the service so every app seeds its default lists.
+        created = services.tenant_create(name=obj.name, slug=obj.slug)
+        obj.pk = created.pk
+        obj._state = created._state
 
 
 @admin.register(AuditLog)

@@ -3,6 +3,7 @@ from django.db import transaction
 
 from .audit import audit_record, diff_fields
 from .models import Membership, Role, Tenant
+from .signals import tenant_created
 
 SHOP_SETTING_FIELDS = [
     "name", "vip_threshold", "vip_window_months",
@@ -18,6 +19,7 @@ def tenant_create(*, name: str, slug: str, owner=None) -> Tenant:
     if owner is not None:
         membership_create(tenant=tenant, user=owner, role=Role.OWNER, actor=None)
     audit_record(tenant, owner, "tenant.create", tenant, after={"name": name, "slug": slug})
+    tenant_created.send(sender=Tenant, tenant=tenant)
     return tenant
 
 

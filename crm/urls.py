@@ -25,6 +25,7 @@ urlpatterns = [
     ),
     path("admin/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", include((backoffice, "crm"))),
+    path("admin/customers/", include("customers.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     # Django's own admin is for platform operators (is_staff) only, away from the shops' UI.
     path("platform/", admin.site.urls),

@@ -5,3 +5,31 @@ from django.utils.translation import gettext_lazy as _
 class CustomersConfig(AppConfig):
     name = "customers"
     verbose_name = _("Customers")
+
+    def ready(self):
+        from crm import registry
+        from crm.signals import tenant_created
+
+        from . import demo, selectors
+
+        tenant_created.connect(_seed_new_shop, dispatch_uid="customers.seed_defaults")
+        for kind, label, icon, description in [
+            ("carestatus", _("Care statuses"), "ti-progress-check",
+             _("The care pipeline, its order and colors")),
+            ("source", _("Customer sources"), "ti-route",
+             _("Channel groups and channels customers come from")),
+            ("taggroup", _("Tag groups"), "ti-folders",
+             _("Purchase nature, business type, product category...")),
+            ("tag", _("Tags"), "ti-tags", _("Tags to classify customers")),
+        ]:
+            registry.register_settings_section(registry.SettingsSection(
+                label=label, url_name=f"customers:lookup_list_{kind}", icon=icon,
+                description=description))
+        registry.register_demo_seeder(demo.seed_demo_customers)
+        registry.register_dashboard_cards(selectors.dashboard_cards)
+
+
+def _seed_new_shop(sender, tenant, **kwargs):
+    from .defaults import seed_defaults
+
+    seed_defaults(tenant)

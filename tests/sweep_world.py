@@ -30,11 +30,47 @@ def build_world() -> World:
     return world
 
 
-# Apps add functions world -> None that create shop A's rows and markers.
-WORLD_BUILDERS: list = []
+def _customers(world: World) -> None:
+    from customers.services import customer_create
+    from tests.customers.factories import (
+        CareStatusFactory,
+        SourceFactory,
+        TagFactory,
+        TagGroupFactory,
+    )
+
+    shop = world.tenant
+    objects = world.objects
+    objects["carestatus"] = CareStatusFactory(tenant=shop, name="Trạng thái riêng A")
+    objects["source"] = SourceFactory(tenant=shop, name="Nguồn riêng A")
+    objects["taggroup"] = TagGroupFactory(tenant=shop, name="Nhóm thẻ riêng A")
+    objects["tag"] = TagFactory(tenant=shop, name="Thẻ riêng A", group=objects["taggroup"])
+    objects["customer"] = customer_create(tenant=shop, actor=None, data={
+        "full_name": "Khách Riêng Của Shop A", "phone": "0912 000 111",
+        "email": "rieng@shop-a.vn", "tags": [objects["tag"]],
+        "care_status": objects["carestatus"], "source": objects["source"],
+    })
+    world.markers += ["Khách Riêng Của Shop A", "0912 000 111", "rieng@shop-a.vn",
+                      "Trạng thái riêng A", "Nguồn riêng A", "Nhóm thẻ riêng A", "Thẻ riêng A"]
+
+
+# Functions world -> None that create shop A's rows and markers, one per app.
+WORLD_BUILDERS: list = [_customers]
 
 SWEEP = {
     "crm:dashboard": None,
     "crm:switch_tenant": None,
     "crm:settings": None,
+    "customers:customer_list": None,
+    "customers:customer_create": None,
+    "customers:customer_bulk": None,
+    "customers:list_columns": None,
+    "customers:ward_options": None,
+    "customers:customer_detail": lambda w: {"code": w.objects["customer"].code},
 }
+for _kind in ("source", "taggroup", "tag", "carestatus"):
+    SWEEP[f"customers:lookup_list_{_kind}"] = None
+    SWEEP[f"customers:lookup_create_{_kind}"] = None
+    SWEEP[f"customers:lookup_edit_{_kind}"] = lambda w, k=_kind: {"pk": w.objects[k].pk}
+    SWEEP[f"customers:lookup_move_{_kind}"] = lambda w, k=_kind: {"pk": w.objects[k].pk,
+                                                                 "direction": "up"}

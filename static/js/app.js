@@ -10,3 +10,35 @@
   document.addEventListener("DOMContentLoaded", function () { enhance(document); });
   document.body && document.body.addEventListener("htmx:afterSwap", function (e) { enhance(e.target); });
 })();
+
+// Customer list: row selection for bulk actions, bulk parameter selects, column order.
+(function () {
+  function refreshBulk() {
+    var form = document.getElementById("bulk-form");
+    if (!form) return;
+    var checked = document.querySelectorAll("[data-row-check]:checked").length;
+    var counter = document.querySelector("#bulk-selected b");
+    if (counter) counter.textContent = checked;
+    form.querySelector("[data-bulk-submit]").disabled = checked === 0;
+    var action = form.querySelector("[data-bulk-action]").value;
+    form.querySelectorAll("[data-bulk-param]").forEach(function (el) {
+      var show = el.dataset.bulkParam.split(" ").indexOf(action) >= 0;
+      el.classList.toggle("d-none", !show);
+    });
+  }
+  document.addEventListener("change", function (e) {
+    if (e.target.matches("[data-select-all]")) {
+      document.querySelectorAll("[data-row-check]").forEach(function (c) { c.checked = e.target.checked; });
+    }
+    if (e.target.matches("[data-select-all], [data-row-check], [data-bulk-action]")) refreshBulk();
+  });
+  document.addEventListener("click", function (e) {
+    var btn = e.target.closest("[data-column-chooser] [data-move]");
+    if (!btn) return;
+    var li = btn.closest("li");
+    if (btn.dataset.move === "up" && li.previousElementSibling) li.parentNode.insertBefore(li, li.previousElementSibling);
+    if (btn.dataset.move === "down" && li.nextElementSibling) li.parentNode.insertBefore(li.nextElementSibling, li);
+  });
+  document.addEventListener("DOMContentLoaded", refreshBulk);
+  document.addEventListener("htmx:afterSwap", refreshBulk);
+})();

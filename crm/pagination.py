@@ -1,0 +1,95 @@
+"""Keyset pagination and capped counts: lists stay fast at a million rows.
+
+No OFFSET: a page is "the next N rows after this one" in a fixed, unique ordering, so page
+10,000 costs the same as page 1. No unbounded COUNT(*): the count stops at ``cap``.
+"""
+
+import json
+from dataclasses import dataclass
+
+from django.core import signing
+from django.db.models import Q
+
+SALT = "crm.keyset"
+
+
+@dataclass
+class KeysetPage:
+    rows: list
+    next_cursor: str | None
+    prev_cursor: str | None
+
+
+class _Serializer:
+    # Full isoformat (DjangoJSONEncoder would cut microseconds and break equality on ties).
+    def dumps(self, obj):
+        return json.dumps(obj, separators=(",", ":"), default=lambda o: o.isoformat()).encode()
+
+    def loads(self, data):
+        return json.loads(data.decode())
+
+
+def _field(model, name: str):
+    return model._meta.get_field(name)
+
+
+def _cursor_for(row, order: list[str]) -> str:
+    values = [getattr(row, key.lstrip("-")) for key in order]
+    return signing.dumps(values, salt=SALT, serializer=_Serializer, compress=True)
+
+
+def _decode(cursor: str, model, order: list[str]) -> list | None:
+    try:
+        raw = signing.loads(cursor, salt=SALT, serializer=_Serializer)
+    except (signing.BadSignature, ValueError):
+        return None
+    if not isinstance(raw, list) or len(raw) != len(order):
+        return None
+    return [_field(model, key.lstrip("-")).to_python(v) for key, v in zip(order, raw, strict=True)]
+
+
+def _after(order: list[str], values: list, reverse: bool) -> Q:
+    """Rows strictly after ``values`` in ``order`` (or before, when ``reverse``)."""
+    condition = Q()
+    for i, key in enumerate(order):
+        name = key.lstrip("-")
+        descending = key.startswith("-") != reverse
+        step = Q(**{f"{name}__{'lt' if descending else 'gt'}": values[i]})
+        for prev_key, prev_value in zip(order[:i], values[:i], strict=True):
+            step &= Q(**{prev_key.lstrip("-"): prev_value})
+        condition |= step
+    return condition
+
+
+def keyset_paginate(queryset, *, order: list[str], after: str | None = None,
+                    before: str | None = None, size: int = 50) -> KeysetPage:
+    """One page of ``queryset`` in ``order`` (its last key must be unique, e.g. id)."""
+    model = queryset.model
+    reverse = False
+    if before and (values := _decode(before, model, order)) is not None:
+        reverse = True
+        queryset = queryset.filter(_after(order, values, reverse=True))
+    elif after and (values := _decode(after, model, order)) is not None:
+        queryset = queryset.filter(_after(order, values, reverse=False))
+    else:
+        after = None
+    flipped = [k[1:] if k.startswith("-") else f"-{k}" for k in order]
+    rows = list(queryset.order_by(*(flipped if reverse else order))[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    if reverse:
+        rows.reverse()
+        has_next, has_prev = True, more
+    else:
+        has_next, has_prev = more, bool(after)
+    return KeysetPage(
+        rows=rows,
+        next_cursor=_cursor_for(rows[-1], order) if rows and has_next else None,
+        prev_cursor=_cursor_for(rows[0], order) if rows and has_prev else None,
+    )
+
+
+def capped_count(queryset, cap: int = 10_000) -> tuple[int, bool]:
+    """(count, more): the exact count up to ``cap``; ``more`` is True beyond it."""
+    count = queryset.order_by()[: cap + 1].count()
+    return min(count, cap), count > cap

@@ -1,0 +1,106 @@
+import datetime
+
+import django_filters
+from django import forms
+from django.db.models import Count, Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from crm.filters import TenantFilterSet
+from crm.models import Membership, Role
+
+from .models import (
+    PROVINCE_CHOICES,
+    CareStatus,
+    Customer,
+    CustomerTag,
+    Gender,
+    LifecycleStage,
+    MembershipState,
+    Source,
+    Tag,
+)
+
+MONTH_CHOICES = [(m, _("Month %(m)d") % {"m": m}) for m in range(1, 13)]
+GENDER_CHOICES = [*Gender.choices, ("unknown", _("Unknown"))]
+TAG_MODES = [("any", _("any of the tags")), ("all", _("all of the tags"))]
+
+
+def _select(multiple=False):
+    attrs = {"class": "form-select form-select-sm", "data-tom-select": ""}
+    return forms.SelectMultiple(attrs=attrs) if multiple else forms.Select(attrs=attrs)
+
+
+def _day_start(day: datetime.date):
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+class CustomerFilterSet(TenantFilterSet):
+    care_status = django_filters.ModelMultipleChoiceFilter(
+        label=_("Care status"), queryset=CareStatus.objects.all(), widget=_select(True))
+    lifecycle_stage = django_filters.MultipleChoiceFilter(
+        label=_("Lifecycle stage"), choices=LifecycleStage.choices, widget=_select(True))
+    membership_state = django_filters.MultipleChoiceFilter(
+        label=_("Membership"), choices=MembershipState.choices, widget=_select(True))
+    source = django_filters.ModelChoiceFilter(
+        label=_("Source"), queryset=Source.objects.select_related("parent"),
+        method="filter_source", widget=_select())
+    tags = django_filters.ModelMultipleChoiceFilter(
+        label=_("Tags"), queryset=Tag.objects.select_related("group"), method="filter_tags",
+        widget=_select(True))
+    tags_mode = django_filters.ChoiceFilter(
+        label=_("Match"), choices=TAG_MODES, method="filter_nothing", empty_label=None,
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}))
+    assigned_staff = django_filters.ModelChoiceFilter(
+        label=_("Staff in charge"), widget=_select(),
+        queryset=Membership.objects.exclude(role=Role.COLLABORATOR).select_related("user"))
+    collaborator = django_filters.ModelChoiceFilter(
+        label=_("Collaborator"), widget=_select(),
+        queryset=Membership.objects.filter(role=Role.COLLABORATOR).select_related("user"))
+    province_code = django_filters.ChoiceFilter(label=_("Province / city"),
+                                                choices=PROVINCE_CHOICES, widget=_select())
+    gender = django_filters.ChoiceFilter(label=_("Gender"), choices=GENDER_CHOICES,
+                                         method="filter_gender", widget=_select())
+    birth_month = django_filters.ChoiceFilter(label=_("Birthday month"), choices=MONTH_CHOICES,
+                                              widget=_select())
+    created_from = django_filters.DateFilter(
+        label=_("Created from"), method="filter_created_from",
+        widget=forms.DateInput(attrs={"class": "form-control form-control-sm",
+                                      "placeholder": "dd/mm/yyyy"}))
+    created_to = django_filters.DateFilter(
+        label=_("Created to"), method="filter_created_to",
+        widget=forms.DateInput(attrs={"class": "form-control form-control-sm",
+                                      "placeholder": "dd/mm/yyyy"}))
+
+    class Meta:
+        model = Customer
+        fields: list[str] = []
+
+    def filter_nothing(self, queryset, name, value):
+        return queryset
+
+    def filter_source(self, queryset, name, value):
+        if value.parent_id is None:
+            return queryset.filter(Q(source=value) | Q(source__parent=value))
+        return queryset.filter(source=value)
+
+    def filter_tags(self, queryset, name, value):
+        tags = list(value)
+        if not tags:
+            return queryset
+        links = CustomerTag.objects.for_tenant(self.tenant).filter(tag__in=tags)
+        if self.form.cleaned_data.get("tags_mode") == "all":
+            holders = (links.values("customer_id").annotate(n=Count("tag_id", distinct=True))
+                       .filter(n=len(tags)).values("customer_id"))
+            return queryset.filter(pk__in=holders)
+        return queryset.filter(Exists(links.filter(customer=OuterRef("pk"))))
+
+    def filter_gender(self, queryset, name, value):
+        return queryset.filter(gender="" if value == "unknown" else value)
+
+    # Days are days in Vietnam: compare with the shop's midnight, not UTC's.
+    def filter_created_from(self, queryset, name, value):
+        return queryset.filter(created_at__gte=_day_start(value))
+
+    def filter_created_to(self, queryset, name, value):
+        return queryset.filter(created_at__lt=_day_start(value + datetime.timedelta(days=1)))

@@ -1,0 +1,289 @@
+import datetime
+import re
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from crm.models import Membership, Role
+from crm.tenancy import TenantFormMixin
+
+from .columns import COLUMNS
+from .models import (
+    PROVINCE_CHOICES,
+    CareStatus,
+    Customer,
+    Gender,
+    LifecycleStage,
+    MembershipState,
+    Source,
+    Tag,
+    TagGroup,
+    wards_of,
+)
+from .normalize import try_normalize_phone
+from .selectors import CODE_QUERY, contact_owner
+
+MAX_AVATAR_BYTES = 2 * 1024 * 1024
+COUNTRY_CHOICES = [
+    ("VN", _("Vietnam")), ("CN", _("China")), ("KR", _("South Korea")), ("JP", _("Japan")),
+    ("TW", _("Taiwan")), ("TH", _("Thailand")), ("LA", _("Laos")), ("KH", _("Cambodia")),
+    ("SG", _("Singapore")), ("US", _("United States")), ("ZZ", _("Other")),
+]
+BIRTHDAY_RE = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})(?:[/.\-](\d{4}))?\s*$")
+
+
+def _split_lines(value: str) -> list[str]:
+    return [v.strip() for v in re.split(r"[\n;,]+", value or "") if v.strip()]
+
+
+def parse_birthday(value: str) -> tuple[int | None, int | None, int | None]:
+    """'15/08/1990' -> (15, 8, 1990); '15/08' -> (15, 8, None) when the year is unknown."""
+    if not value or not value.strip():
+        return None, None, None
+    match = BIRTHDAY_RE.match(value)
+    if not match:
+        raise ValidationError(_("Type the birthday as dd/mm/yyyy, or dd/mm if the year is "
+                                "unknown."))
+    day, month = int(match.group(1)), int(match.group(2))
+    year = int(match.group(3)) if match.group(3) else None
+    try:
+        # 2000 is a leap year, so 29/02 without a year is accepted.
+        date = datetime.date(year or 2000, month, day)
+    except ValueError as exc:
+        raise ValidationError(_("%(value)s is not a real date.") % {"value": value}) from exc
+    if year and (date > datetime.date.today() or year < 1900):
+        raise ValidationError(_("The birthday must be between 1900 and today."))
+    return day, month, year
+
+
+class StyledFormMixin:
+    """Bootstrap classes on every widget, so templates stay loops over fields."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if getattr(field, "empty_label", None) == "---------":
+                field.empty_label = "—"
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                widget.attrs.setdefault("class", "form-check-input")
+            elif isinstance(widget, forms.Select | forms.SelectMultiple):
+                widget.attrs.setdefault("class", "form-select")
+            else:
+                widget.attrs.setdefault("class", "form-control")
+
+
+class MembershipChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.display_name
+
+
+class CustomerCreateForm(StyledFormMixin, TenantFormMixin, forms.Form):
+    full_name = forms.CharField(label=_("Full name"), max_length=200)
+    phone = forms.CharField(label=_("Phone"), max_length=40, required=False,
+                            widget=forms.TextInput(attrs={"inputmode": "tel",
+                                                          "placeholder": "0912 345 678"}))
+    extra_phones = forms.CharField(
+        label=_("Other phones"), required=False,
+        help_text=_("One per line, or separated by commas."),
+        widget=forms.Textarea(attrs={"rows": 2}))
+    email = forms.EmailField(label=_("Email"), required=False)
+    extra_emails = forms.CharField(
+        label=_("Other emails"), required=False,
+        help_text=_("One per line, or separated by commas."),
+        widget=forms.Textarea(attrs={"rows": 2}))
+    gender = forms.ChoiceField(label=_("Gender"), required=False,
+                               choices=[("", _("Unknown")), *Gender.choices])
+    birthday = forms.CharField(
+        label=_("Birthday"), required=False, max_length=10,
+        widget=forms.TextInput(attrs={"placeholder": "dd/mm/yyyy"}),
+        help_text=_("dd/mm/yyyy; dd/mm if the year is unknown."))
+    company = forms.CharField(label=_("Company"), max_length=200, required=False)
+    tax_code = forms.CharField(label=_("Tax code"), max_length=14, required=False)
+    national_id = forms.CharField(label=_("ID card (CMND/CCCD)"), max_length=12, required=False)
+    country = forms.ChoiceField(label=_("Country"), choices=COUNTRY_CHOICES, initial="VN")
+    province_code = forms.TypedChoiceField(
+        label=_("Province / city"), required=False, coerce=int, empty_value=None,
+        choices=[("", "—"), *PROVINCE_CHOICES])
+    ward_code = forms.TypedChoiceField(label=_("Ward / commune"), required=False, coerce=int,
+                                       empty_value=None, choices=[("", "—")])
+    street = forms.CharField(label=_("Street address"), max_length=255, required=False)
+    legacy_address = forms.CharField(
+        label=_("Old address (before 2025)"), max_length=255, required=False,
+        help_text=_("Free text with the old district, as the customer wrote it."))
+    source = forms.ModelChoiceField(label=_("Source"), required=False,
+                                    queryset=Source.objects.filter(is_active=True)
+                                    .select_related("parent").order_by("parent__position",
+                                                                       "position"))
+    referrer = forms.CharField(
+        label=_("Referred by"), required=False, max_length=40,
+        help_text=_("Code (KH000123) or phone of the customer who referred them."))
+    assigned_staff = MembershipChoiceField(
+        label=_("Staff in charge"), required=False,
+        queryset=Membership.objects.filter(is_active=True).exclude(role=Role.COLLABORATOR)
+        .select_related("user"))
+    collaborator = MembershipChoiceField(
+        label=_("Collaborator"), required=False,
+        queryset=Membership.objects.filter(is_active=True, role=Role.COLLABORATOR)
+        .select_related("user"))
+    care_status = forms.ModelChoiceField(label=_("Care status"), required=False,
+                                         queryset=CareStatus.objects.filter(is_active=True))
+    lifecycle_stage = forms.ChoiceField(
+        label=_("Lifecycle stage"), initial=LifecycleStage.NEW,
+        choices=[(LifecycleStage.NEW, LifecycleStage.NEW.label),
+                 (LifecycleStage.POTENTIAL, LifecycleStage.POTENTIAL.label)],
+        help_text=_("Purchased and VIP are set automatically by orders."))
+    membership_state = forms.ChoiceField(
+        label=_("Membership"), initial=MembershipState.GUEST,
+        choices=[c for c in MembershipState.choices if c[0] != MembershipState.CANCELLED])
+    tags = forms.ModelMultipleChoiceField(
+        label=_("Tags"), required=False,
+        queryset=Tag.objects.filter(is_active=True).select_related("group"),
+        widget=forms.SelectMultiple(attrs={"data-tom-select": ""}))
+    note = forms.CharField(label=_("Note"), required=False,
+                           widget=forms.Textarea(attrs={"rows": 3}))
+    avatar = forms.ImageField(label=_("Avatar"), required=False,
+                              help_text=_("JPEG, PNG or WebP, at most 2 MB."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("source", "assigned_staff", "collaborator", "care_status", "province_code"):
+            self.fields[name].widget.attrs["data-tom-select"] = ""
+        province = self.data.get("province_code") or self.initial.get("province_code")
+        if province and str(province).isdigit():
+            self.fields["ward_code"].choices = [("", "—"), *wards_of(int(province))]
+
+    def clean_birthday(self):
+        day, month, year = parse_birthday(self.cleaned_data["birthday"])
+        self.birth = {"birth_day": day, "birth_month": month, "birth_year": year}
+        return self.cleaned_data["birthday"]
+
+    def clean_referrer(self):
+        value = self.cleaned_data["referrer"].strip()
+        if not value:
+            return None
+        customers = Customer.objects.for_tenant(self.tenant)
+        if match := CODE_QUERY.match(value):
+            found = customers.filter(number=int(match.group(1))).first()
+        else:
+            normalized = try_normalize_phone(value)
+            found = contact_owner(self.tenant, phone=normalized) if normalized else None
+        if found is None:
+            raise ValidationError(_("No customer of this shop has code or phone %(v)s.")
+                                  % {"v": value})
+        return found
+
+    def clean_avatar(self):
+        avatar = self.cleaned_data.get("avatar")
+        if avatar and avatar.size > MAX_AVATAR_BYTES:
+            raise ValidationError(_("The picture is larger than 2 MB."))
+        if avatar and getattr(avatar, "image", None) is not None and \
+                avatar.image.format not in ("JPEG", "PNG", "WEBP"):
+            raise ValidationError(_("Use a JPEG, PNG or WebP picture."))
+        return avatar
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("phone") and not data.get("email") and "phone" not in self.errors:
+            self.add_error("phone", _("Enter a phone number or an email."))
+        return data
+
+    def service_data(self) -> dict:
+        data = dict(self.cleaned_data)
+        data.pop("birthday", None)
+        data.update(getattr(self, "birth", {}))
+        data["extra_phones"] = _split_lines(data.get("extra_phones", ""))
+        data["extra_emails"] = _split_lines(data.get("extra_emails", ""))
+        return data
+
+
+class BulkActionForm(TenantFormMixin, forms.Form):
+    ACTIONS = [
+        ("assign_staff", _("Assign staff")),
+        ("set_care_status", _("Set care status")),
+        ("add_tag", _("Add tag")),
+        ("remove_tag", _("Remove tag")),
+    ]
+    action = forms.ChoiceField(choices=ACTIONS, widget=forms.Select(attrs={
+        "class": "form-select form-select-sm w-auto", "data-bulk-action": "",
+        "aria-label": _("Bulk action")}))
+    # Checked in clean_codes, so the message says what to do rather than "required".
+    codes = forms.Field(required=False, widget=forms.MultipleHiddenInput)
+    staff = MembershipChoiceField(
+        required=False, empty_label=_("— nobody —"),
+        queryset=Membership.objects.filter(is_active=True).exclude(role=Role.COLLABORATOR)
+        .select_related("user"),
+        widget=forms.Select(attrs={"class": "form-select form-select-sm w-auto",
+                                   "data-bulk-param": "assign_staff",
+                                   "aria-label": _("Staff in charge")}))
+    care_status = forms.ModelChoiceField(
+        required=False, queryset=CareStatus.objects.filter(is_active=True), empty_label=None,
+        widget=forms.Select(attrs={"class": "form-select form-select-sm w-auto d-none",
+                                   "data-bulk-param": "set_care_status",
+                                   "aria-label": _("Care status")}))
+    tag = forms.ModelChoiceField(
+        required=False, queryset=Tag.objects.filter(is_active=True), empty_label=None,
+        widget=forms.Select(attrs={"class": "form-select form-select-sm w-auto d-none",
+                                   "data-bulk-param": "add_tag remove_tag",
+                                   "aria-label": _("Tag")}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Evaluate each choice list once: Select reads its choices twice when rendering.
+        for name in ("staff", "care_status", "tag"):
+            self.fields[name].widget.choices = list(iter(self.fields[name].choices))
+
+    def clean_codes(self):
+        codes = self.data.getlist("codes") if hasattr(self.data, "getlist") else []
+        codes = [c for c in codes if c]
+        if not codes:
+            raise ValidationError(_("Select at least one customer."))
+        if len(codes) > 500:
+            raise ValidationError(_("Select at most 500 customers at a time."))
+        return codes
+
+    def clean(self):
+        data = super().clean()
+        action = data.get("action")
+        if action in ("add_tag", "remove_tag") and not data.get("tag"):
+            self.add_error("tag", _("Choose a tag."))
+        if action == "set_care_status" and not data.get("care_status"):
+            self.add_error("care_status", _("Choose a care status."))
+        return data
+
+
+class ColumnsForm(forms.Form):
+    columns = forms.MultipleChoiceField(choices=[(c.key, c.label) for c in COLUMNS],
+                                        required=False)
+
+    def ordered_columns(self) -> list[str]:
+        # MultipleChoiceField keeps the posted order, which is the order the user arranged.
+        return self.cleaned_data["columns"]
+
+
+class LookupForm(StyledFormMixin, TenantFormMixin, forms.ModelForm):
+    """Create/edit an entry of the shop's lists; fields depend on the model."""
+
+    FIELDS = {
+        Source: ["name", "parent", "is_active"],
+        TagGroup: ["name", "multiple", "is_active"],
+        Tag: ["name", "group", "color", "is_active"],
+        CareStatus: ["name", "color", "is_active"],
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "parent" in self.fields:
+            self.fields["parent"].queryset = self.fields["parent"].queryset.filter(
+                parent__isnull=True).exclude(pk=self.instance.pk)
+            self.fields["parent"].empty_label = _("— none: this is a channel group —")
+        if "group" in self.fields:
+            self.fields["group"].empty_label = _("— no group —")
+        if "color" in self.fields:
+            self.fields["color"].widget = forms.TextInput(
+                attrs={"type": "color", "class": "form-control form-control-color"})
+
+
+def lookup_form_class(model):
+    return forms.modelform_factory(model, form=LookupForm, fields=LookupForm.FIELDS[model])

@@ -1,0 +1,189 @@
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from crm.models import AuditLog
+from customers import services
+from customers.models import Customer, CustomerTag
+from tests.customers.factories import CustomerFactory, TagFactory
+
+pytestmark = pytest.mark.django_db
+
+LIST = "/admin/customers/"
+
+
+def list_queries(client, n_customers, tenant, lists, **params):
+    tags = list(lists["tags"][:3])
+    for c in CustomerFactory.create_batch(n_customers, tenant=tenant,
+                                          care_status=lists["care_statuses"].first(),
+                                          source=lists["sources"].get(code="shopee")):
+        for t in tags:
+            CustomerTag.objects.create(tenant=tenant, customer=c, tag=t)
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(LIST, params)
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_list_query_count_does_not_grow_with_rows(login, manager, tenant, lists):
+    client = login(manager)
+    client.get(LIST)  # warm the session
+    few = list_queries(client, 2, tenant, lists)
+    many = list_queries(client, 40, tenant, lists)
+    assert few == many == 15
+
+
+def test_list_shows_customers_with_formatted_phone(login, manager, tenant):
+    c = services.customer_create(tenant=tenant, actor=None,
+                                 data={"full_name": "Nguyễn Văn Đức", "phone": "0912345678"})
+    body = login(manager).get(LIST).content.decode()
+    assert c.code in body and "Nguyễn Văn Đức" in body and "0912 345 678" in body
+    assert "1 khách hàng" in body
+
+
+def test_htmx_search_returns_only_the_table(login, manager, tenant):
+    CustomerFactory(tenant=tenant, full_name="Trần Thị Thu Hà")
+    CustomerFactory(tenant=tenant, full_name="Lê Văn Nam")
+    response = login(manager).get(LIST, {"q": "thu ha"}, HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert body.lstrip().startswith('<div id="customer-table">')
+    assert "Trần Thị Thu Hà" in body and "Lê Văn Nam" not in body
+
+
+def test_collaborator_sees_only_assigned_customers(login, collaborator, tenant):
+    mine = CustomerFactory(tenant=tenant, full_name="Khách của CTV", collaborator=collaborator)
+    other = CustomerFactory(tenant=tenant, full_name="Khách khác")
+    client = login(collaborator)
+    body = client.get(LIST).content.decode()
+    assert mine.full_name in body and other.full_name not in body
+    assert client.get(f"{LIST}{other.code}/").status_code == 404
+    assert client.get(f"{LIST}{mine.code}/").status_code == 200
+
+
+def test_other_shops_customers_never_listed(login, manager, other_tenant):
+    theirs = CustomerFactory(tenant=other_tenant, full_name="Khách shop B")
+    client = login(manager)
+    body = client.get(LIST, {"q": theirs.phone}).content.decode()
+    assert "Khách shop B" not in body and "0 khách hàng" in body
+    assert client.get(f"{LIST}{theirs.code}/").status_code == 404
+
+
+def test_column_chooser_persists_per_user(login, manager, staff):
+    client = login(manager)
+    client.post(f"{LIST}columns/", {"columns": ["phone", "code", "email"]})
+    body = client.get(LIST).content.decode()
+    header = body[body.index("<thead>"):body.index("</thead>")]
+    assert header.index("Điện thoại") < header.index("Mã") < header.index("Email")
+    assert "Trạng thái chăm sóc" not in header
+    other = login(staff).get(LIST).content.decode()
+    assert "Trạng thái chăm sóc" in other[other.index("<thead>"):other.index("</thead>")]
+
+
+def test_bulk_set_care_status_from_list(login, manager, tenant, lists):
+    c1, c2 = CustomerFactory.create_batch(2, tenant=tenant)
+    status = lists["care_statuses"].last()
+    response = login(manager).post(f"{LIST}bulk/", {
+        "action": "set_care_status", "codes": [c1.code, c2.code], "care_status": status.pk,
+    }, follow=True)
+    assert "Đã cập nhật 2 trên 2 khách hàng được chọn." in response.content.decode()
+    assert Customer.objects.filter(care_status=status).count() == 2
+    assert AuditLog.objects.filter(action="customer.care_status").count() == 2
+
+
+def test_bulk_without_selection_has_message(login, manager):
+    response = login(manager).post(f"{LIST}bulk/", {"action": "add_tag"}, follow=True)
+    assert "Chọn ít nhất một khách hàng." in response.content.decode()
+
+
+def test_bulk_cannot_touch_other_shop_customers(login, manager, other_tenant, tenant):
+    theirs = CustomerFactory(tenant=other_tenant, number=1, code="KH000001")
+    mine = CustomerFactory(tenant=tenant, number=1, code="KH000001")
+    tag = TagFactory(tenant=tenant)
+    login(manager).post(f"{LIST}bulk/", {"action": "add_tag", "codes": ["KH000001"],
+                                         "tag": tag.pk})
+    assert list(CustomerTag.objects.values_list("customer_id", flat=True)) == [mine.pk]
+    assert not theirs.tags.exists()
+
+
+def test_collaborator_cannot_bulk(login, collaborator):
+    assert login(collaborator).post(f"{LIST}bulk/", {}).status_code == 403
+
+
+def test_create_customer_with_ddmm_birthday(login, manager, tenant, lists):
+    response = login(manager).post(f"{LIST}new/", {
+        "full_name": "Phạm Thị Lan", "phone": "0912 345 678", "birthday": "15/08",
+        "country": "VN", "lifecycle_stage": "new", "membership_state": "guest",
+        "province_code": "1", "ward_code": "4", "tags": [lists["tags"].first().pk],
+    })
+    assert response.status_code == 302
+    c = Customer.objects.get()
+    assert response.url == f"{LIST}{c.code}/"
+    assert (c.birth_day, c.birth_month, c.birth_year) == (15, 8, None)
+    assert c.birthday_display == "15/08" and c.ward_name == "Phường Ba Đình"
+
+
+def test_create_duplicate_phone_names_and_links_the_owner(login, manager, tenant):
+    owner = services.customer_create(tenant=tenant, actor=None,
+                                     data={"full_name": "Chủ số", "phone": "0912345678"})
+    response = login(manager).post(f"{LIST}new/", {
+        "full_name": "Người khác", "phone": "+84 912 345 678", "country": "VN",
+        "lifecycle_stage": "new", "membership_state": "guest",
+    })
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert f'href="/admin/customers/{owner.code}/"' in body
+    assert "đã thuộc khách hàng" in body
+    assert Customer.objects.count() == 1
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("phone", "12345", "không phải số điện thoại hợp lệ"),
+    ("birthday", "31/02/1990", "không phải ngày có thật"),
+    ("birthday", "1990-08-15", "dd/mm/yyyy"),
+    ("tax_code", "123", "10 hoặc 13 chữ số"),
+    ("national_id", "1234", "CMND có 9 chữ số"),
+    ("referrer", "KH999999", "Không có khách hàng nào"),
+])
+def test_create_bad_input_has_clear_message(login, manager, field, value, message):
+    data = {"full_name": "A", "phone": "0912345678", "country": "VN", "lifecycle_stage": "new",
+            "membership_state": "guest", field: value}
+    response = login(manager).post(f"{LIST}new/", data)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert Customer.objects.count() == 0
+
+
+def test_create_needs_phone_or_email(login, manager):
+    response = login(manager).post(f"{LIST}new/", {"full_name": "A", "country": "VN",
+                                                   "lifecycle_stage": "new",
+                                                   "membership_state": "guest"})
+    assert "Nhập số điện thoại hoặc email." in response.content.decode()
+
+
+def test_ward_options_follow_province(login, staff):
+    body = login(staff).get(f"{LIST}wards/", {"province_code": "1"}).content.decode()
+    assert "Phường Ba Đình" in body and "Phường Sài Gòn" not in body
+
+
+def test_settings_lists_for_managers_only(login, manager, staff, lists):
+    assert login(staff).get(f"{LIST}settings/carestatus/").status_code == 403
+    client = login(manager)
+    body = client.get(f"{LIST}settings/source/").content.decode()
+    assert "Sàn TMĐT" in body and "Shopee" in body
+    response = client.post(f"{LIST}settings/carestatus/new/",
+                           {"name": "Hẹn gọi lại", "color": "#123456", "is_active": "on"})
+    assert response.status_code == 302
+    response = client.post(f"{LIST}settings/carestatus/new/",
+                           {"name": "Hẹn gọi lại", "color": "#123456", "is_active": "on"})
+    assert response.status_code == 200 and "đã tồn tại" in response.content.decode()
+
+
+def test_deactivated_status_hidden_from_new_choices(login, manager, lists):
+    status = lists["care_statuses"].first()
+    client = login(manager)
+    client.post(f"{LIST}settings/carestatus/{status.pk}/", {"name": status.name,
+                                                            "color": status.color})
+    status.refresh_from_db()
+    assert status.is_active is False
+    form_page = client.get(f"{LIST}new/").content.decode()
+    assert f'value="{status.pk}">{status.name}' not in form_page
