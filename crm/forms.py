@@ -5,6 +5,23 @@ from django.utils.translation import gettext_lazy as _
 from .models import Tenant
 
 
+class StyledFormMixin:
+    """Bootstrap classes on every widget, so templates stay loops over fields."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if getattr(field, "empty_label", None) == "---------":
+                field.empty_label = "—"
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                widget.attrs.setdefault("class", "form-check-input")
+            elif isinstance(widget, forms.Select | forms.SelectMultiple):
+                widget.attrs.setdefault("class", "form-select")
+            else:
+                widget.attrs.setdefault("class", "form-control")
+
+
 class LoginForm(AuthenticationForm):
     username = forms.CharField(
         label=_("Username"),
@@ -20,7 +37,7 @@ class SwitchTenantForm(forms.Form):
     tenant = forms.IntegerField()
 
 
-class ShopSettingsForm(forms.ModelForm):
+class ShopSettingsForm(StyledFormMixin, forms.ModelForm):
     class Meta:
         model = Tenant
         fields = [

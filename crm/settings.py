@@ -166,3 +166,4 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+FILTERS_EMPTY_CHOICE_LABEL = _("All")

@@ -5,6 +5,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from crm.forms import StyledFormMixin
 from crm.models import Membership, Role
 from crm.tenancy import TenantFormMixin
 
@@ -55,23 +56,6 @@ def parse_birthday(value: str) -> tuple[int | None, int | None, int | None]:
     if year and (date > datetime.date.today() or year < 1900):
         raise ValidationError(_("The birthday must be between 1900 and today."))
     return day, month, year
-
-
-class StyledFormMixin:
-    """Bootstrap classes on every widget, so templates stay loops over fields."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            if getattr(field, "empty_label", None) == "---------":
-                field.empty_label = "—"
-            widget = field.widget
-            if isinstance(widget, forms.CheckboxInput):
-                widget.attrs.setdefault("class", "form-check-input")
-            elif isinstance(widget, forms.Select | forms.SelectMultiple):
-                widget.attrs.setdefault("class", "form-select")
-            else:
-                widget.attrs.setdefault("class", "form-control")
 
 
 class MembershipChoiceField(forms.ModelChoiceField):

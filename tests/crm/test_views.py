@@ -89,3 +89,17 @@ def test_seed_demo_creates_shop_users_and_is_idempotent(db, capsys):
     roles = set(Membership.objects.filter(tenant=tenant).values_list("role", flat=True))
     assert roles == set(Role.values)
     assert "quanly" in capsys.readouterr().out
+
+
+def test_vietnamese_by_default_even_for_english_browsers(login, manager):
+    client = login(manager)
+    body = client.get("/admin/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert "Tổng quan" in body
+
+
+def test_language_switch_to_english_is_remembered(login, manager):
+    client = login(manager)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/admin/"})
+    assert "Dashboard" in client.get("/admin/").content.decode()
+    client.post("/i18n/setlang/", {"language": "vi", "next": "/admin/"})
+    assert "Tổng quan" in client.get("/admin/").content.decode()

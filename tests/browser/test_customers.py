@@ -1,0 +1,56 @@
+import pytest
+
+from customers import services
+from customers.defaults import seed_defaults
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def shop(manager):
+    seed_defaults(manager.tenant)
+    for name, phone in [("Nguyễn Văn Đức", "0912 345 678"), ("Trần Thị Thu Hà", "0987 654 321"),
+                        ("Lê Hoàng Nam", "0903 111 222")]:
+        services.customer_create(tenant=manager.tenant, actor=None,
+                                 data={"full_name": name, "phone": phone})
+    return manager
+
+
+def test_search_as_you_type_by_phone_and_name(page, shop, browser_login, shot):
+    browser_login(shop)
+    page.goto("/admin/customers/")
+    assert "3 khách hàng" in page.get_by_test_id("result-count").inner_text()
+    page.fill("#q", "+84 987-654")
+    page.wait_for_function("document.querySelector('[data-testid=result-count]')"
+                           ".innerText.startsWith('1 ')")
+    assert page.locator("tbody tr").count() == 1
+    assert "Trần Thị Thu Hà" in page.locator("tbody").inner_text()
+    assert "q=%2B84" in page.url  # the search is in the address bar (htmx push-url)
+    page.fill("#q", "duc nguyen")
+    page.wait_for_function("document.querySelector('tbody').innerText.includes('Đức')")
+    shot(page, "customer-list-search")
+    page.click("text=Nguyễn Văn Đức")
+    page.wait_for_url("**/admin/customers/KH000001/")
+    assert "0912 345 678" in page.locator("dl").inner_text()
+
+
+def test_create_customer_with_ward_select_and_duplicate_phone(page, shop, browser_login, shot):
+    browser_login(shop)
+    page.goto("/admin/customers/new/")
+    page.fill("#id_full_name", "Phạm Ngọc Ánh")
+    page.fill("#id_phone", "0912.345.678")
+    page.fill("#id_birthday", "15/08")
+    # Province is a Tom Select: type to find, Enter to pick; wards load by htmx.
+    page.locator("#id_province_code-ts-control").fill("Hà Nội")
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.querySelectorAll('#id_ward_code option').length > 10")
+    page.select_option("#id_ward_code", label="Phường Ba Đình")
+    page.click("button[type=submit].btn-primary")
+    conflict = page.get_by_test_id("conflict")
+    assert "KH000001" in conflict.inner_text()
+    shot(page, "customer-create-duplicate")
+    page.fill("#id_phone", "0977 000 111")
+    page.click("button[type=submit].btn-primary")
+    page.wait_for_url("**/admin/customers/KH000004/")
+    body = page.locator("dl").inner_text()
+    assert "15/08" in body and "Phường Ba Đình" in body
