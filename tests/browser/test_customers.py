@@ -40,9 +40,9 @@ def test_create_customer_with_ward_select_and_duplicate_phone(page, shop, browse
     page.fill("#id_full_name", "Phạm Ngọc Ánh")
     page.fill("#id_phone", "0912.345.678")
     page.fill("#id_birthday", "15/08")
-    # Province is a Tom Select: type to find, Enter to pick; wards load by htmx.
+    # Province is a Tom Select: type to find, click the option; wards load by htmx.
     page.locator("#id_province_code-ts-control").fill("Hà Nội")
-    page.keyboard.press("Enter")
+    page.locator(".ts-dropdown .option", has_text="Thành phố Hà Nội").click()
     page.wait_for_function("document.querySelectorAll('#id_ward_code option').length > 10")
     page.select_option("#id_ward_code", label="Phường Ba Đình")
     page.click("button[type=submit].btn-primary")
