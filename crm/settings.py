@@ -32,9 +32,11 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",
     "django_filters",
     "django_htmx",
     "import_export",
+    "django_ratelimit",
     "crm",
     "customers",
     "orders",
@@ -57,6 +59,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "crm.urls"
+# Widget templates may live in templates/ (e.g. the other-phones rows widget).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 WSGI_APPLICATION = "crm.wsgi.application"
 
 TEMPLATES = [
@@ -132,6 +136,9 @@ if REDIS_URL:
                           "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # One dev process (runserver) shares its local-memory cache with itself; production
+    # sets REDIS_URL so that rate limits count across gunicorn workers.
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # Celery: with no broker configured, tasks run in-process so a fresh install needs nothing.

@@ -5,6 +5,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from customers.views import RegistrationView
+
 from . import views
 from .forms import LoginForm
 
@@ -26,6 +28,10 @@ urlpatterns = [
     path("admin/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", include((backoffice, "crm"))),
     path("admin/customers/", include("customers.urls")),
+    path("admin/orders/", include("orders.urls")),
+    path("admin/groups/", include("groups.urls")),
+    path("admin/loyalty/", include("loyalty.urls")),
+    path("r/<slug:slug>/", RegistrationView.as_view(), name="register"),
     path("i18n/", include("django.conf.urls.i18n")),
     # Django's own admin is for platform operators (is_staff) only, away from the shops' UI.
     path("platform/", admin.site.urls),

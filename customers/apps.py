@@ -10,7 +10,7 @@ class CustomersConfig(AppConfig):
         from crm import registry
         from crm.signals import tenant_created
 
-        from . import demo, selectors
+        from . import demo, selectors, tabs
 
         tenant_created.connect(_seed_new_shop, dispatch_uid="customers.seed_defaults")
         for kind, label, icon, description in [
@@ -26,6 +26,12 @@ class CustomersConfig(AppConfig):
                 label=label, url_name=f"customers:lookup_list_{kind}", icon=icon,
                 description=description))
         registry.register_demo_seeder(demo.seed_demo_customers)
+        for key, label, url_name, order in [
+            ("info", _("Information"), "customers:customer_info", 10),
+            ("activity", _("Notes & activity"), "customers:customer_activity", 80),
+            ("history", _("Change history"), "customers:customer_history", 90),
+        ]:
+            tabs.register_profile_tab(tabs.ProfileTab(key, label, url_name, order))
         registry.register_dashboard_cards(selectors.dashboard_cards)
 
 

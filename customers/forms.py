@@ -22,7 +22,7 @@ from .models import (
     TagGroup,
     wards_of,
 )
-from .normalize import try_normalize_phone
+from .normalize import normalize_phone, try_normalize_phone
 from .selectors import CODE_QUERY, contact_owner
 
 MAX_AVATAR_BYTES = 2 * 1024 * 1024
@@ -32,6 +32,34 @@ COUNTRY_CHOICES = [
     ("SG", _("Singapore")), ("US", _("United States")), ("ZZ", _("Other")),
 ]
 BIRTHDAY_RE = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})(?:[/.\-](\d{4}))?\s*$")
+
+
+class RowsWidget(forms.Widget):
+    """Several text inputs of one name, with add/remove buttons (static/js/app.js)."""
+
+    template_name = "includes/widgets/rows.html"
+
+    def __init__(self, attrs=None, input_type="text"):
+        super().__init__(attrs)
+        self.input_type = input_type
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        values = value if isinstance(value, list | tuple) else _split_lines(value or "")
+        context["widget"].update(values=values or [""], input_type=self.input_type)
+        return context
+
+    def value_from_datadict(self, data, files, name):
+        return data.getlist(name) if hasattr(data, "getlist") else data.get(name, [])
+
+
+class ListField(forms.Field):
+    """A list of non-empty, stripped strings (e.g. the other phones)."""
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = _split_lines(value)
+        return [v.strip() for v in value or [] if v and v.strip()]
 
 
 def _split_lines(value: str) -> list[str]:
@@ -68,15 +96,11 @@ class CustomerCreateForm(StyledFormMixin, TenantFormMixin, forms.Form):
     phone = forms.CharField(label=_("Phone"), max_length=40, required=False,
                             widget=forms.TextInput(attrs={"inputmode": "tel",
                                                           "placeholder": "0912 345 678"}))
-    extra_phones = forms.CharField(
-        label=_("Other phones"), required=False,
-        help_text=_("One per line, or separated by commas."),
-        widget=forms.Textarea(attrs={"rows": 2}))
+    extra_phones = ListField(label=_("Other phones"), required=False,
+                             widget=RowsWidget(attrs={"inputmode": "tel"}, input_type="tel"))
     email = forms.EmailField(label=_("Email"), required=False)
-    extra_emails = forms.CharField(
-        label=_("Other emails"), required=False,
-        help_text=_("One per line, or separated by commas."),
-        widget=forms.Textarea(attrs={"rows": 2}))
+    extra_emails = ListField(label=_("Other emails"), required=False,
+                             widget=RowsWidget(input_type="email"))
     gender = forms.ChoiceField(label=_("Gender"), required=False,
                                choices=[("", _("Unknown")), *Gender.choices])
     birthday = forms.CharField(
@@ -102,7 +126,8 @@ class CustomerCreateForm(StyledFormMixin, TenantFormMixin, forms.Form):
                                                                        "position"))
     referrer = forms.CharField(
         label=_("Referred by"), required=False, max_length=40,
-        help_text=_("Code (KH000123) or phone of the customer who referred them."))
+        help_text=_("Code (KH000123) or phone of the customer who referred them."),
+        widget=forms.TextInput(attrs={"list": "referrer-options", "autocomplete": "off"}))
     assigned_staff = MembershipChoiceField(
         label=_("Staff in charge"), required=False,
         queryset=Membership.objects.filter(is_active=True).exclude(role=Role.COLLABORATOR)
@@ -121,10 +146,6 @@ class CustomerCreateForm(StyledFormMixin, TenantFormMixin, forms.Form):
     membership_state = forms.ChoiceField(
         label=_("Membership"), initial=MembershipState.GUEST,
         choices=[c for c in MembershipState.choices if c[0] != MembershipState.CANCELLED])
-    tags = forms.ModelMultipleChoiceField(
-        label=_("Tags"), required=False,
-        queryset=Tag.objects.filter(is_active=True).select_related("group"),
-        widget=forms.SelectMultiple(attrs={"data-tom-select": ""}))
     note = forms.CharField(label=_("Note"), required=False,
                            widget=forms.Textarea(attrs={"rows": 3}))
     avatar = forms.ImageField(label=_("Avatar"), required=False,
@@ -137,6 +158,38 @@ class CustomerCreateForm(StyledFormMixin, TenantFormMixin, forms.Form):
         province = self.data.get("province_code") or self.initial.get("province_code")
         if province and str(province).isdigit():
             self.fields["ward_code"].choices = [("", "—"), *wards_of(int(province))]
+        self._add_tag_fields(held=self.initial.get("tags", []))
+
+    def _add_tag_fields(self, held):
+        """One field per tag group: a select for single-choice groups, chips otherwise."""
+        held_ids = {t.pk for t in held}
+        tags = [t for t in Tag.objects.for_tenant(self.tenant).select_related("group")
+                .order_by("group__position", "group_id", "position", "id")
+                if t.is_active or t.pk in held_ids]
+        self.tags_by_id = {t.pk: t for t in tags}
+        groups: dict = {}
+        for tag in tags:
+            groups.setdefault(tag.group, []).append(tag)
+        self.tag_field_names = []
+        for group, items in groups.items():
+            name = f"tags_{group.pk if group else 'free'}"
+            choices = [(t.pk, t.name) for t in items]
+            initial = [t.pk for t in items if t.pk in held_ids]
+            if group is not None and not group.multiple:
+                field = forms.TypedChoiceField(
+                    label=group.name, required=False, coerce=int, empty_value=None,
+                    choices=[("", "—"), *choices], initial=initial[0] if initial else None,
+                    widget=forms.Select(attrs={"class": "form-select"}))
+            else:
+                field = forms.TypedMultipleChoiceField(
+                    label=group.name if group else _("Other tags"), required=False, coerce=int,
+                    choices=choices, initial=initial,
+                    widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}))
+            self.fields[name] = field
+            self.tag_field_names.append(name)
+
+    def tag_fields(self):
+        return [self[name] for name in self.tag_field_names]
 
     def clean_birthday(self):
         day, month, year = parse_birthday(self.cleaned_data["birthday"])
@@ -174,12 +227,78 @@ class CustomerCreateForm(StyledFormMixin, TenantFormMixin, forms.Form):
         return data
 
     def service_data(self) -> dict:
-        data = dict(self.cleaned_data)
+        data = {k: v for k, v in self.cleaned_data.items() if k not in self.tag_field_names}
         data.pop("birthday", None)
         data.update(getattr(self, "birth", {}))
-        data["extra_phones"] = _split_lines(data.get("extra_phones", ""))
-        data["extra_emails"] = _split_lines(data.get("extra_emails", ""))
+        tag_ids = []
+        for name in self.tag_field_names:
+            value = self.cleaned_data.get(name)
+            tag_ids += value if isinstance(value, list) else [value] if value else []
+        data["tags"] = [self.tags_by_id[i] for i in tag_ids]
         return data
+
+
+class CustomerEditForm(CustomerCreateForm):
+    """Every field of an existing customer; membership changes go through their actions."""
+
+    avatar = forms.ImageField(label=_("Avatar"), required=False,
+                              help_text=_("JPEG, PNG or WebP, at most 2 MB."),
+                              widget=forms.ClearableFileInput)
+
+    def __init__(self, *args, customer, **kwargs):
+        self.customer = customer
+        kwargs.setdefault("initial", {}).update(self.initial_from(customer))
+        super().__init__(*args, **kwargs)
+        del self.fields["membership_state"]
+        if customer.lifecycle_stage not in (LifecycleStage.NEW, LifecycleStage.POTENTIAL):
+            stage = LifecycleStage(customer.lifecycle_stage)
+            self.fields["lifecycle_stage"].choices = [(stage.value, stage.label)]
+            self.fields["lifecycle_stage"].disabled = True
+
+    @staticmethod
+    def initial_from(customer) -> dict:
+        phones = sorted(customer.phones.all(), key=lambda p: (not p.is_primary, p.pk))
+        emails = sorted(customer.emails.all(), key=lambda e: (not e.is_primary, e.pk))
+        initial = {f: getattr(customer, f) for f in (
+            "full_name", "gender", "company", "tax_code", "national_id", "country",
+            "province_code", "ward_code", "street", "legacy_address", "note",
+            "lifecycle_stage", "avatar")}
+        initial.update(
+            phone=phones[0].raw if phones else "", extra_phones=[p.raw for p in phones[1:]],
+            email=emails[0].email if emails else "",
+            extra_emails=[e.email for e in emails[1:]],
+            birthday=customer.birthday_display,
+            source=customer.source_id, care_status=customer.care_status_id,
+            assigned_staff=customer.assigned_staff_id, collaborator=customer.collaborator_id,
+            referrer=customer.referrer.code if customer.referrer_id else "",
+            tags=list(customer.tags.all()),
+        )
+        return initial
+
+    def clean_referrer(self):
+        referrer = super().clean_referrer()
+        if referrer is not None and referrer.pk == self.customer.pk:
+            raise ValidationError(_("A customer cannot refer themselves."))
+        return referrer
+
+
+class AssignForm(StyledFormMixin, TenantFormMixin, forms.Form):
+    assigned_staff = MembershipChoiceField(
+        label=_("Staff in charge"), required=False,
+        queryset=Membership.objects.filter(is_active=True).exclude(role=Role.COLLABORATOR)
+        .select_related("user"),
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}))
+    collaborator = MembershipChoiceField(
+        label=_("Collaborator"), required=False,
+        queryset=Membership.objects.filter(is_active=True, role=Role.COLLABORATOR)
+        .select_related("user"),
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}))
+
+
+class NoteForm(forms.Form):
+    body = forms.CharField(label=_("Note"), max_length=4000, widget=forms.Textarea(attrs={
+        "rows": 2, "class": "form-control",
+        "placeholder": _("Call, need, promise... what should the next person know?")}))
 
 
 class BulkActionForm(TenantFormMixin, forms.Form):
@@ -271,3 +390,55 @@ class LookupForm(StyledFormMixin, TenantFormMixin, forms.ModelForm):
 
 def lookup_form_class(model):
     return forms.modelform_factory(model, form=LookupForm, fields=LookupForm.FIELDS[model])
+
+
+class ContactForm(StyledFormMixin, forms.Form):
+    """An order's contact, typed by a manager (the orders app fills it from an order)."""
+
+    name = forms.CharField(label=_("Full name"), max_length=200)
+    phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
+    email = forms.EmailField(label=_("Email"), required=False)
+    address = forms.CharField(label=_("Address"), max_length=255, required=False)
+
+    def clean_phone(self):
+        value = self.cleaned_data["phone"]
+        if value:
+            normalize_phone(value)  # raises with a clear message
+        return value
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("phone") and not data.get("email") and not self.errors:
+            raise ValidationError(_("Enter a phone number or an email."))
+        return data
+
+
+class RegistrationForm(StyledFormMixin, forms.Form):
+    full_name = forms.CharField(label=_("Full name"), max_length=200)
+    phone = forms.CharField(label=_("Phone"), max_length=40,
+                            widget=forms.TextInput(attrs={"inputmode": "tel",
+                                                          "autocomplete": "tel"}))
+    email = forms.EmailField(label=_("Email"), required=False)
+    birthday = forms.CharField(label=_("Birthday"), required=False, max_length=10,
+                               widget=forms.TextInput(attrs={"placeholder": "dd/mm/yyyy"}))
+    # Honeypot: hidden from people by CSS, filled in by bots.
+    website = forms.CharField(required=False, label=_("Leave this empty"),
+                              widget=forms.TextInput(attrs={"autocomplete": "off",
+                                                            "tabindex": "-1"}))
+
+    def clean_phone(self):
+        value = self.cleaned_data["phone"]
+        normalize_phone(value)
+        return value
+
+    def clean_birthday(self):
+        day, month, year = parse_birthday(self.cleaned_data["birthday"])
+        self.birth = {"birth_day": day, "birth_month": month, "birth_year": year}
+        return self.cleaned_data["birthday"]
+
+    def is_spam(self) -> bool:
+        return bool(self.cleaned_data.get("website"))
+
+    def service_data(self) -> dict:
+        return {"full_name": self.cleaned_data["full_name"], "phone": self.cleaned_data["phone"],
+                "email": self.cleaned_data.get("email", ""), **getattr(self, "birth", {})}

@@ -333,3 +333,38 @@ class CustomerTag(TenantOwned):
 
     def __str__(self):
         return f"{self.customer_id}:{self.tag_id}"
+
+
+class CustomerNote(TenantOwned):
+    """A note staff write on the profile (calls, needs, promises)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                               on_delete=models.SET_NULL, related_name="+")
+    body = models.TextField(_("note"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("customer note")
+        verbose_name_plural = _("customer notes")
+        indexes = [models.Index(fields=["tenant", "customer", "-created_at"],
+                                name="customernote_timeline_idx")]
+
+    def __str__(self):
+        return self.body[:50]
+
+
+class CustomerAlias(TenantOwned):
+    """The code of a customer merged into another: old links redirect to the survivor."""
+
+    code = models.CharField(max_length=20)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="aliases")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "code"], name="customeralias_unique_code"),
+        ]
+
+    def __str__(self):
+        return f"{self.code} -> {self.customer_id}"

@@ -141,3 +141,95 @@ def dashboard_cards(tenant, membership) -> list[dict]:
          "icon": "ti-users"},
         {"label": _("Pending registrations"), "value": pending, "icon": "ti-user-question"},
     ]
+
+
+# --- the profile ---------------------------------------------------------------------------
+
+def customer_for_profile(queryset: QuerySet, code: str):
+    """The customer of ``code`` in an already scoped queryset, with what the overview shows.
+
+    Returns (customer, None), or (None, survivor_code) for the code of a merged customer.
+    """
+    from crm.tenancy import tenant_get_object_or_404
+
+    from .models import CustomerAlias
+
+    code = code.upper()
+    found = (customer_list_queryset(queryset).select_related("referrer")
+             .prefetch_related("phones", "emails").filter(code=code).first())
+    if found:
+        return found, None
+    alias = (CustomerAlias.objects.filter(tenant_id__in=queryset.values("tenant_id")[:1],
+                                          code=code, customer__in=queryset)
+             .select_related("customer").first())
+    if alias:
+        return None, alias.customer.code
+    return tenant_get_object_or_404(queryset.none(), code=code), None
+
+
+def customer_audit_rows(customer) -> QuerySet:
+    from crm.models import AuditLog
+
+    return (AuditLog.objects.for_tenant(customer.tenant)
+            .filter(object_type=Customer._meta.label_lower, object_id=customer.pk)
+            .select_related("actor").order_by("-created_at", "-id"))
+
+
+def customer_activity(customer, limit: int = 100) -> list:
+    """Notes and audit rows, newest first, as Activity items."""
+    from .activity import Activity, _actor_name, describe
+    from .models import CustomerNote
+
+    notes = (CustomerNote.objects.for_tenant(customer.tenant).filter(customer=customer)
+             .select_related("author").order_by("-created_at")[:limit])
+    items = [Activity(at=n.created_at, actor=_actor_name(n.author), text=n.body,
+                      icon="ti-note", is_note=True) for n in notes]
+    items += [describe(row) for row in customer_audit_rows(customer)[:limit]]
+    return sorted(items, key=lambda a: a.at, reverse=True)[:limit]
+
+
+def customer_history(customer, limit: int = 200) -> list:
+    """Field-level before/after of every change, newest first."""
+    from .activity import describe
+
+    return [describe(row) for row in customer_audit_rows(customer)[:limit]]
+
+
+def duplicate_pairs(tenant, limit: int = 100) -> list[dict]:
+    """Likely duplicates: same folded name and the same birthday or the same street.
+
+    Same phone or email cannot happen: they are unique per shop (CustomerPhone and
+    CustomerEmail constraints), so imports and channel orders link to the existing customer
+    instead. Pairs come ordered by the newer customer, newest first.
+    """
+    from django.db.models import Q
+    from django.utils.translation import gettext as _
+
+    customers = Customer.objects.for_tenant(tenant)
+    same_name = customers.filter(search_name=OuterRef("search_name"), pk__lt=OuterRef("pk"))
+    by_birthday = same_name.filter(birth_day=OuterRef("birth_day"),
+                                   birth_month=OuterRef("birth_month"))
+    by_street = same_name.filter(street__iexact=OuterRef("street"))
+    candidates = list(customers.filter(
+        Q(birth_day__isnull=False, birth_month__isnull=False) & Exists(by_birthday)
+        | ~Q(street="") & Exists(by_street))
+        .order_by("-pk")[:limit])
+    # One query for every customer sharing a candidate's name, grouped in Python.
+    namesakes: dict[str, list] = {}
+    for other in customers.filter(search_name__in={c.search_name for c in candidates}) \
+            .order_by("pk"):
+        namesakes.setdefault(other.search_name, []).append(other)
+    pairs = []
+    for newer in candidates:
+        for older in namesakes.get(newer.search_name, []):
+            if older.pk >= newer.pk:
+                break
+            same_birthday = bool(newer.birth_day) and \
+                (older.birth_day, older.birth_month) == (newer.birth_day, newer.birth_month) \
+                and not (older.birth_year and newer.birth_year
+                         and older.birth_year != newer.birth_year)
+            same_street = bool(newer.street) and older.street.lower() == newer.street.lower()
+            if same_birthday or same_street:
+                pairs.append({"a": older, "b": newer, "reason": _("same name and birthday")
+                              if same_birthday else _("same name and address")})
+    return pairs

@@ -7,23 +7,27 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
-from crm.audit import audit_record
-from crm.models import Membership, Role, TenantSequence, UserPreference
+from crm.audit import audit_record, diff_fields
+from crm.models import AuditLog, Membership, Role, TenantSequence, UserPreference
 
 from .columns import COLUMNS_BY_KEY, PREFERENCE_KEY
 from .models import (
     CareStatus,
     Customer,
+    CustomerAlias,
     CustomerEmail,
+    CustomerNote,
     CustomerPhone,
     CustomerTag,
     LifecycleStage,
+    MembershipState,
     Source,
     Tag,
     TagGroup,
     wards_of,
 )
 from .normalize import format_phone, normalize_email, normalize_phone
+from .signals import customers_merged
 
 CUSTOMER_CODE_PREFIX = "KH"
 
@@ -377,3 +381,366 @@ def list_columns_save(*, tenant, user, keys: list[str]) -> list[str]:
         tenant=tenant, user=user, key=PREFERENCE_KEY, defaults={"value": {"columns": keys}}
     )
     return keys
+
+
+# --- the profile: edit, care status, assignment, notes -----------------------------------
+
+def snapshot(customer: Customer) -> dict:
+    """Plain, readable values of a customer for the audit log (names, not ids)."""
+    values = {}
+    for field in CUSTOMER_FIELDS:
+        value = getattr(customer, field)
+        if field in ("assigned_staff", "collaborator"):
+            value = value.display_name if value else None
+        elif field == "referrer":
+            value = value.code if value else None
+        elif field == "avatar":
+            value = value.name if value else ""
+        elif isinstance(value, CareStatus | Source):
+            value = str(value)
+        values[field] = value
+    values["phones"] = [format_phone(p.normalized) for p in
+                        sorted(customer.phones.all(), key=lambda p: (not p.is_primary, p.pk))]
+    values["emails"] = [e.email for e in
+                        sorted(customer.emails.all(), key=lambda e: (not e.is_primary, e.pk))]
+    values["tags"] = sorted(t.name for t in customer.tags.all())
+    return values
+
+
+def _fresh(customer: Customer) -> Customer:
+    return (Customer.objects.select_for_update(of=("self",))
+            .select_related("source__parent", "care_status", "assigned_staff__user",
+                            "collaborator__user", "referrer")
+            .get(pk=customer.pk))
+
+
+@transaction.atomic
+def customer_update(*, tenant, actor, customer: Customer, data: dict) -> Customer:
+    """Save the edit form: every field, contacts and tags; audit the field-level diff."""
+    if customer.tenant_id != tenant.pk:
+        raise ValidationError(_("This customer belongs to another shop."))
+    customer = _fresh(customer)
+    before = snapshot(customer)
+    contacts = normalize_contacts(data.get("phone", ""), data.get("extra_phones", []),
+                                  data.get("email", ""), data.get("extra_emails", []))
+    tags = list(data.get("tags", []))
+    _check_same_tenant(tenant, source=data.get("source"), referrer=data.get("referrer"),
+                       care_status=data.get("care_status"))
+    _check_people(tenant, data.get("assigned_staff"), data.get("collaborator"))
+    _check_address(data.get("province_code"), data.get("ward_code"))
+    check_tags(tenant, tags)
+    if data.get("referrer") == customer:
+        raise ValidationError({"referrer": _("A customer cannot refer themselves.")})
+    stage = data.get("lifecycle_stage", customer.lifecycle_stage)
+    if stage != customer.lifecycle_stage and (
+            stage not in (LifecycleStage.NEW, LifecycleStage.POTENTIAL)
+            or customer.lifecycle_stage not in (LifecycleStage.NEW, LifecycleStage.POTENTIAL)):
+        raise ValidationError({"lifecycle_stage": _(
+            "Purchased and VIP are set automatically by orders.")})
+    if data.get("membership_state", customer.membership_state) != customer.membership_state:
+        raise ValidationError({"membership_state": _(
+            "Change the membership with the approve, activate or cancel actions.")})
+    _check_contacts_free(tenant, contacts, customer)
+    for field in CUSTOMER_FIELDS:
+        if field in data and field not in ("membership_state", "avatar"):
+            setattr(customer, field, data[field] if data[field] is not None else
+                    _empty_value(field))
+    if data.get("avatar"):
+        customer.avatar = data["avatar"]
+    elif data.get("avatar") is False:  # the form's "clear" checkbox
+        customer.avatar = ""
+    customer.updated_by = actor
+    _write_contacts_and_save(customer, contacts, creating=False)
+    CustomerTag.objects.filter(customer=customer).exclude(tag__in=tags).delete()
+    held = set(CustomerTag.objects.filter(customer=customer).values_list("tag_id", flat=True))
+    CustomerTag.objects.bulk_create(CustomerTag(tenant=tenant, customer=customer, tag=t)
+                                    for t in tags if t.pk not in held)
+    customer = _fresh(customer)
+    old, new = diff_fields(before, snapshot(customer))
+    if new:
+        audit_record(tenant, actor, "customer.update", customer, before=old, after=new)
+    return customer
+
+
+def _empty_value(field: str):
+    model_field = Customer._meta.get_field(field)
+    return None if model_field.null else ""
+
+
+@transaction.atomic
+def customer_set_care_status(*, tenant, actor, customer: Customer, status) -> bool:
+    return customers_set_care_status(tenant=tenant, actor=actor, customer_ids=[customer.pk],
+                                     status=status) == 1
+
+
+@transaction.atomic
+def customer_assign(*, tenant, actor, customer: Customer, staff, collaborator) -> bool:
+    _check_people(tenant, staff, collaborator)
+    customer = _fresh(customer)
+    before = {"assigned_staff": customer.assigned_staff.display_name
+              if customer.assigned_staff else None,
+              "collaborator": customer.collaborator.display_name
+              if customer.collaborator else None}
+    customer.assigned_staff, customer.collaborator = staff, collaborator
+    customer.updated_by = actor
+    customer.save(update_fields=["assigned_staff", "collaborator", "updated_by", "updated_at"])
+    old, new = diff_fields(before, {
+        "assigned_staff": staff.display_name if staff else None,
+        "collaborator": collaborator.display_name if collaborator else None})
+    if new:
+        audit_record(tenant, actor, "customer.assign", customer, before=old, after=new)
+    return bool(new)
+
+
+@transaction.atomic
+def note_add(*, tenant, actor, customer: Customer, body: str) -> CustomerNote:
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError({"body": _("Write something in the note.")})
+    if customer.tenant_id != tenant.pk:
+        raise ValidationError(_("This customer belongs to another shop."))
+    return CustomerNote.objects.create(tenant=tenant, customer=customer, author=actor,
+                                       body=body)
+
+
+# --- membership: Khách vãng lai -> Tạm thời -> Chính thức, Đã hủy -----------------------
+
+# The one place that says which membership changes are allowed.
+MEMBERSHIP_TRANSITIONS = {
+    MembershipState.GUEST: {MembershipState.PENDING, MembershipState.ACTIVE},
+    MembershipState.PENDING: {MembershipState.ACTIVE, MembershipState.CANCELLED},
+    MembershipState.ACTIVE: {MembershipState.CANCELLED},
+    MembershipState.CANCELLED: {MembershipState.PENDING, MembershipState.ACTIVE},
+}
+
+
+def can_transition(current: str, target: str) -> bool:
+    return target in MEMBERSHIP_TRANSITIONS.get(current, set())
+
+
+@transaction.atomic
+def membership_transition(*, tenant, actor, customer: Customer, to_state: str) -> Customer:
+    customer = _fresh(customer)
+    if customer.tenant_id != tenant.pk:
+        raise ValidationError(_("This customer belongs to another shop."))
+    if not can_transition(customer.membership_state, to_state):
+        raise ValidationError(_("%(code)s cannot go from “%(from)s” to “%(to)s”.") % {
+            "code": customer.code,
+            "from": MembershipState(customer.membership_state).label,
+            "to": MembershipState(to_state).label,
+        })
+    before = customer.membership_state
+    customer.membership_state = to_state
+    customer.updated_by = actor
+    customer.save(update_fields=["membership_state", "updated_by", "updated_at"])
+    audit_record(tenant, actor, "customer.membership", customer,
+                 before={"membership_state": before}, after={"membership_state": to_state})
+    return customer
+
+
+@transaction.atomic
+def memberships_transition(*, tenant, actor, customer_ids, to_state: str) -> tuple[int, list]:
+    """Approve or cancel many; returns (changed, messages of the refused ones)."""
+    changed, refused = 0, []
+    for customer in _locked(tenant, customer_ids):
+        try:
+            membership_transition(tenant=tenant, actor=actor, customer=customer,
+                                  to_state=to_state)
+            changed += 1
+        except ValidationError as exc:
+            refused.extend(exc.messages)
+    return changed, refused
+
+
+def _fill_blanks(customer: Customer, values: dict) -> list[str]:
+    filled = []
+    for field, value in values.items():
+        if value and not getattr(customer, field):
+            setattr(customer, field, value)
+            filled.append(field)
+    return filled
+
+
+def _find_by_contact(tenant, phone: str | None, email: str | None) -> Customer | None:
+    if phone:
+        row = (CustomerPhone.objects.for_tenant(tenant).filter(normalized=phone)
+               .select_related("customer").first())
+        if row:
+            return row.customer
+    if email:
+        row = (CustomerEmail.objects.for_tenant(tenant).filter(email=email)
+               .select_related("customer").first())
+        if row:
+            return row.customer
+    return None
+
+
+@transaction.atomic
+def member_from_contact(*, tenant, actor, contact: dict) -> tuple[Customer, bool]:
+    """Create or link an active member from an order's contact (name, phone, email, address).
+
+    An existing customer with the same normalized phone (first) or email is linked: it
+    becomes an active member and blank fields are filled from the contact. Returns
+    (customer, created).
+    """
+    phone = normalize_phone(contact["phone"]) if contact.get("phone") else None
+    email = normalize_email(contact.get("email", "")) or None
+    if not phone and not email:
+        raise ValidationError(_("The contact has neither phone nor email."))
+    customer = _find_by_contact(tenant, phone, email)
+    if customer is None:
+        customer = customer_create(tenant=tenant, actor=actor, data={
+            "full_name": contact.get("name") or phone or email, "phone": contact.get("phone", ""),
+            "email": email or "", "street": contact.get("address", ""),
+            "membership_state": MembershipState.ACTIVE,
+        })
+        return customer, True
+    customer = _fresh(customer)
+    filled = _fill_blanks(customer, {"full_name": contact.get("name"),
+                                     "street": contact.get("address")})
+    if filled:
+        customer.save(update_fields=[*filled, "updated_at"])
+    if customer.membership_state != MembershipState.ACTIVE:
+        customer = membership_transition(tenant=tenant, actor=actor, customer=customer,
+                                         to_state=MembershipState.ACTIVE)
+    if email and not customer.emails.filter(email=email).exists():
+        _add_email(customer, email)
+    return customer, False
+
+
+def _add_email(customer: Customer, email: str) -> None:
+    if CustomerEmail.objects.for_tenant(customer.tenant).filter(email=email).exists():
+        return  # another customer holds it; the phone decided who this contact is
+    CustomerEmail.objects.create(tenant=customer.tenant, customer=customer, email=email,
+                                 is_primary=not customer.email)
+    if not customer.email:
+        customer.email = email
+        customer.save(update_fields=["email", "updated_at"])
+
+
+@transaction.atomic
+def registration_submit(*, tenant, data: dict) -> tuple[Customer, bool]:
+    """A registration from the shop's public page: a pending member.
+
+    A phone that already belongs to a customer attaches the registration to that customer
+    (guest -> pending; members stay as they are) instead of creating a second profile.
+    """
+    phone = normalize_phone(data["phone"])
+    email = normalize_email(data.get("email", "")) or None
+    customer = _find_by_contact(tenant, phone, None)
+    if customer is None:
+        email_owner = _find_by_contact(tenant, None, email) if email else None
+        customer = customer_create(tenant=tenant, actor=None, data={
+            "full_name": data["full_name"], "phone": data["phone"],
+            "email": "" if email_owner else (email or ""),
+            "birth_day": data.get("birth_day"), "birth_month": data.get("birth_month"),
+            "birth_year": data.get("birth_year"),
+            "source": Source.objects.for_tenant(tenant).filter(code="website").first(),
+            "membership_state": MembershipState.PENDING,
+        })
+        return customer, True
+    customer = _fresh(customer)
+    filled = _fill_blanks(customer, {"birth_day": data.get("birth_day"),
+                                     "birth_month": data.get("birth_month"),
+                                     "birth_year": data.get("birth_year")})
+    if filled:
+        customer.save(update_fields=[*filled, "updated_at"])
+    if email:
+        _add_email(customer, email)
+    if customer.membership_state in (MembershipState.GUEST, MembershipState.CANCELLED):
+        customer = membership_transition(tenant=tenant, actor=None, customer=customer,
+                                         to_state=MembershipState.PENDING)
+    audit_record(tenant, None, "customer.registration", customer,
+                 after={"full_name": data["full_name"], "phone": format_phone(phone)})
+    return customer, False
+
+
+# --- merging duplicates ------------------------------------------------------------------
+
+MERGE_FIELDS = [f for f in CUSTOMER_FIELDS if f not in ("membership_state", "lifecycle_stage")]
+MEMBERSHIP_RANK = [MembershipState.CANCELLED, MembershipState.GUEST, MembershipState.PENDING,
+                   MembershipState.ACTIVE]
+LIFECYCLE_RANK = [LifecycleStage.NEW, LifecycleStage.POTENTIAL, LifecycleStage.PURCHASED,
+                  LifecycleStage.VIP]
+
+
+def merge_defaults(survivor: Customer, merged: Customer) -> dict[str, str]:
+    """For each field, which side wins by default: the non-empty one; if both are filled,
+    the one updated most recently."""
+    newer = "merged" if merged.updated_at > survivor.updated_at else "survivor"
+    choices = {}
+    for field in MERGE_FIELDS:
+        s_val, m_val = getattr(survivor, field), getattr(merged, field)
+        if not m_val:
+            choices[field] = "survivor"
+        elif not s_val:
+            choices[field] = "merged"
+        else:
+            choices[field] = "survivor" if s_val == m_val else newer
+    return choices
+
+
+@transaction.atomic
+def customers_merge(*, tenant, actor, survivor: Customer, merged: Customer,
+                    choices: dict[str, str] | None = None) -> Customer:
+    """Merge ``merged`` into ``survivor``; nothing of either is lost.
+
+    Field values follow ``choices`` (field -> "survivor" | "merged"; defaults from
+    merge_defaults). Phones, emails, tags, notes, referrals and history move to the
+    survivor, higher apps move their rows on ``customers_merged``, the merged code stays
+    as an alias that redirects, and one audit row records both codes.
+    """
+    if survivor.tenant_id != tenant.pk or merged.tenant_id != tenant.pk:
+        raise ValidationError(_("Both customers must belong to this shop."))
+    if survivor.pk == merged.pk:
+        raise ValidationError(_("Choose two different customers."))
+    locked = {c.pk: c for c in Customer.objects.for_tenant(tenant)
+              .filter(pk__in=[survivor.pk, merged.pk]).select_for_update().order_by("pk")}
+    if len(locked) != 2:
+        raise ValidationError(_("One of the customers no longer exists."))
+    survivor, merged = _fresh(survivor), _fresh(merged)
+    before = {"survivor": snapshot(survivor), "merged": snapshot(merged)}
+    picks = {**merge_defaults(survivor, merged), **(choices or {})}
+    for field in MERGE_FIELDS:
+        if picks.get(field) == "merged":
+            setattr(survivor, field, getattr(merged, field))
+    if survivor.note != merged.note and merged.note and picks.get("note") != "merged":
+        survivor.note = "\n\n".join(n for n in (survivor.note, merged.note) if n)
+    survivor.membership_state = max(survivor.membership_state, merged.membership_state,
+                                    key=MEMBERSHIP_RANK.index)
+    survivor.lifecycle_stage = max(survivor.lifecycle_stage, merged.lifecycle_stage,
+                                   key=LIFECYCLE_RANK.index)
+    if survivor.referrer_id == merged.pk:
+        survivor.referrer = merged.referrer if merged.referrer_id != survivor.pk else None
+
+    # Contacts, tags, notes and referrals move to the survivor.
+    CustomerPhone.objects.filter(customer=merged).update(customer=survivor, is_primary=False)
+    CustomerEmail.objects.filter(customer=merged).update(customer=survivor, is_primary=False)
+    held = set(CustomerTag.objects.filter(customer=survivor).values_list("tag_id", flat=True))
+    single_groups = set(Tag.objects.filter(pk__in=held, group__multiple=False)
+                        .values_list("group_id", flat=True))
+    for link in CustomerTag.objects.filter(customer=merged).select_related("tag"):
+        if link.tag_id not in held and link.tag.group_id not in single_groups:
+            CustomerTag.objects.create(tenant=tenant, customer=survivor, tag=link.tag)
+    CustomerNote.objects.filter(customer=merged).update(customer=survivor)
+    Customer.objects.filter(referrer=merged).exclude(pk=survivor.pk).update(referrer=survivor)
+    AuditLog.objects.for_tenant(tenant).filter(
+        object_type=Customer._meta.label_lower, object_id=merged.pk).update(object_id=survivor.pk)
+    CustomerAlias.objects.filter(customer=merged).update(customer=survivor)
+    CustomerAlias.objects.create(tenant=tenant, code=merged.code, customer=survivor)
+    customers_merged.send(sender=Customer, tenant=tenant, survivor=survivor, merged=merged)
+
+    merged_code = merged.code
+    merged.delete()
+    survivor.updated_by = actor
+    survivor.save()
+    survivor = _fresh(survivor)
+    phones = sorted(survivor.phones.all(), key=lambda p: (not p.is_primary, p.pk))
+    survivor.phone, survivor.phone_normalized = (phones[0].raw, phones[0].normalized) \
+        if phones else ("", "")
+    survivor.save(update_fields=["phone", "phone_normalized"])
+    audit_record(tenant, actor, "customer.merge", survivor,
+                 before={"merged_code": merged_code, **before},
+                 after={"survivor_code": survivor.code, "merged_code": merged_code,
+                        "values": snapshot(survivor)})
+    return survivor

@@ -11,6 +11,12 @@ urlpatterns = [
     path("bulk/", views.CustomerBulkActionView.as_view(), name="customer_bulk"),
     path("columns/", views.ListColumnsView.as_view(), name="list_columns"),
     path("wards/", views.WardOptionsView.as_view(), name="ward_options"),
+    path("lookup/", views.CustomerLookupView.as_view(), name="customer_lookup"),
+    path("pending/", views.PendingMembersView.as_view(), name="pending_list"),
+    path("members/from-contact/", views.MemberFromContactView.as_view(),
+         name="member_from_contact"),
+    path("duplicates/", views.DuplicatesView.as_view(), name="duplicates"),
+    path("merge/", views.MergeView.as_view(), name="merge"),
 ]
 for kind in LOOKUP_MODELS:
     urlpatterns += [
@@ -24,5 +30,17 @@ for kind in LOOKUP_MODELS:
              views.LookupMoveView.as_view(kind=kind), name=f"lookup_move_{kind}"),
     ]
 # Last: a customer code matches any other word.
-urlpatterns.append(path("<str:code>/", views.CustomerDetailView.as_view(),
-                        name="customer_detail"))
+urlpatterns += [
+    path("<str:code>/", views.CustomerDetailView.as_view(), name="customer_detail"),
+    path("<str:code>/info/", views.CustomerInfoTabView.as_view(), name="customer_info"),
+    path("<str:code>/activity/", views.CustomerActivityTabView.as_view(),
+         name="customer_activity"),
+    path("<str:code>/history/", views.CustomerHistoryTabView.as_view(),
+         name="customer_history"),
+    path("<str:code>/edit/", views.CustomerEditView.as_view(), name="customer_edit"),
+    path("<str:code>/care-status/", views.CustomerCareStatusView.as_view(),
+         name="customer_care_status"),
+    path("<str:code>/assign/", views.CustomerAssignView.as_view(), name="customer_assign"),
+    path("<str:code>/membership/", views.CustomerMembershipView.as_view(),
+         name="customer_membership"),
+]

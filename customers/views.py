@@ -1,21 +1,40 @@
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import FormView, TemplateView
+from django_ratelimit.decorators import ratelimit
 
-from crm.models import Role
-from crm.tenancy import BackofficeMixin, TenantScopedMixin, tenant_get_object_or_404
+from crm.models import Role, Tenant
+from crm.tenancy import (
+    BackofficeMixin,
+    TenantScopedMixin,
+    check_role,
+    tenant_get_object_or_404,
+)
 
 from . import selectors, services
+from .activity import field_label, value_text
 from .columns import COLUMNS
 from .filters import CustomerFilterSet
-from .forms import BulkActionForm, ColumnsForm, CustomerCreateForm, lookup_form_class
-from .models import Customer, wards_of
-from .services import LOOKUP_MODELS
+from .forms import (
+    AssignForm,
+    BulkActionForm,
+    ColumnsForm,
+    ContactForm,
+    CustomerCreateForm,
+    CustomerEditForm,
+    NoteForm,
+    RegistrationForm,
+    lookup_form_class,
+)
+from .models import Customer, MembershipState, wards_of
+from .services import LOOKUP_MODELS, MEMBERSHIP_TRANSITIONS
+from .tabs import customer_totals, profile_tabs
 
 PAGE_SIZES = (25, 50, 100)
 
@@ -157,17 +176,6 @@ def _add_errors(form, error: ValidationError):
         form.add_error(None, error)
 
 
-class CustomerDetailView(CustomerScopedMixin, TemplateView):
-    template_name = "customers/customer_detail.html"
-
-    def get_context_data(self, **kwargs):
-        ctx = super().get_context_data(**kwargs)
-        queryset = selectors.customer_list_queryset(self.get_queryset()).prefetch_related(
-            "phones", "emails")
-        ctx["customer"] = tenant_get_object_or_404(queryset, code=self.kwargs["code"].upper())
-        return ctx
-
-
 class WardOptionsView(BackofficeMixin, View):
     """<option>s of a province's wards for the dependent select (htmx)."""
 
@@ -256,3 +264,363 @@ class LookupMoveView(LookupMixin, View):
         services.lookup_move(tenant=request.tenant, actor=request.user,
                              instance=self.get_object(), up=direction == "up")
         return redirect(f"customers:lookup_list_{self.kind}")
+
+
+# --- the profile ----------------------------------------------------------------------------
+
+def can_change_care_status(membership) -> bool:
+    return membership.is_manager or not membership.tenant.only_managers_change_care_status
+
+
+class CustomerProfileMixin(CustomerScopedMixin):
+    """Loads the customer of the URL's code (404 outside what the member may see; the code
+    of a merged customer redirects to the survivor) and builds the overview card."""
+
+    def dispatch(self, request, *args, **kwargs):
+        self.customer = None
+        return super().dispatch(request, *args, **kwargs)
+
+    def load_customer(self):
+        customer, survivor_code = selectors.customer_for_profile(self.get_queryset(),
+                                                                 self.kwargs["code"])
+        if survivor_code:
+            kwargs = {**self.kwargs, "code": survivor_code}
+            return None, redirect(self.request.resolver_match.view_name, **kwargs)
+        self.customer = customer
+        return customer, None
+
+    def overview_context(self, customer) -> dict:
+        membership = self.request.membership
+        return {
+            "customer": customer,
+            "totals": customer_totals(customer),
+            "tabs": [(t, reverse(t.url_name, kwargs={"code": customer.code}))
+                     for t in profile_tabs if membership.has_role(t.min_role)],
+            "can_change_care_status": can_change_care_status(membership),
+            "care_statuses": selectors.lookup_lists(self.request.tenant)["care_statuses"]
+            .filter(is_active=True),
+            "membership_actions": [
+                (state, MembershipState(state).label)
+                for state in MEMBERSHIP_TRANSITIONS.get(customer.membership_state, ())
+            ] if membership.is_manager else [],
+            "assign_form": AssignForm(tenant=self.request.tenant, initial={
+                "assigned_staff": customer.assigned_staff_id,
+                "collaborator": customer.collaborator_id,
+            }) if membership.is_manager else None,
+        }
+
+
+class CustomerTabView(CustomerProfileMixin, TemplateView):
+    """One tab of the profile: a fragment for htmx, the whole profile page otherwise."""
+
+    tab_key = ""
+    tab_template = ""
+
+    def get(self, request, *args, **kwargs):
+        customer, redirect_response = self.load_customer()
+        if redirect_response:
+            return redirect_response
+        context = {"tab_key": self.tab_key, "tab_template": self.tab_template,
+                   **self.tab_context(customer)}
+        if request.htmx and not request.htmx.boosted:
+            return render(request, self.tab_template, {"customer": customer, **context})
+        return render(request, "customers/profile.html",
+                      {**self.overview_context(customer), **context})
+
+    def tab_context(self, customer) -> dict:
+        return {}
+
+
+class CustomerInfoTabView(CustomerTabView):
+    tab_key = "info"
+    tab_template = "customers/tabs/info.html"
+
+
+class CustomerActivityTabView(CustomerTabView):
+    tab_key = "activity"
+    tab_template = "customers/tabs/activity.html"
+
+    def tab_context(self, customer):
+        return {"activities": selectors.customer_activity(customer),
+                "note_form": NoteForm()}
+
+    def post(self, request, *args, **kwargs):
+        customer, redirect_response = self.load_customer()
+        if redirect_response:
+            return redirect_response
+        check_role(request, Role.COLLABORATOR)
+        form = NoteForm(request.POST)
+        if form.is_valid():
+            services.note_add(tenant=request.tenant, actor=request.user, customer=customer,
+                              body=form.cleaned_data["body"])
+            form = NoteForm()
+        context = {"customer": customer, "note_form": form,
+                   "activities": selectors.customer_activity(customer)}
+        if request.htmx:
+            return render(request, self.tab_template, context)
+        messages.success(request, _("Note added."))
+        return redirect("customers:customer_activity", code=customer.code)
+
+
+class CustomerHistoryTabView(CustomerTabView):
+    tab_key = "history"
+    tab_template = "customers/tabs/history.html"
+
+    def tab_context(self, customer):
+        return {"history": selectors.customer_history(customer)}
+
+
+class CustomerDetailView(CustomerInfoTabView):
+    """/admin/customers/KH000123/ opens the profile on its first tab."""
+
+
+class CustomerCareStatusView(CustomerProfileMixin, View):
+    def post(self, request, code):
+        customer, redirect_response = self.load_customer()
+        if redirect_response:
+            return redirect_response
+        if not can_change_care_status(request.membership):
+            raise PermissionDenied(_("Only managers change the care status in this shop."))
+        status = tenant_get_object_or_404(
+            selectors.lookup_lists(request.tenant)["care_statuses"], pk=request.POST.get("status"))
+        services.customer_set_care_status(tenant=request.tenant, actor=request.user,
+                                          customer=customer, status=status)
+        return self.overview_response(customer.code)
+
+    def overview_response(self, code):
+        customer, _r = selectors.customer_for_profile(self.get_queryset(), code)
+        if self.request.htmx:
+            return render(self.request, "customers/_overview.html",
+                          self.overview_context(customer))
+        return redirect("customers:customer_detail", code=code)
+
+
+class CustomerAssignView(CustomerCareStatusView):
+    required_role = Role.MANAGER
+
+    def post(self, request, code):
+        customer, redirect_response = self.load_customer()
+        if redirect_response:
+            return redirect_response
+        form = AssignForm(request.POST, tenant=request.tenant)
+        if not form.is_valid():
+            messages.error(request, _("Choose staff and collaborator of this shop."))
+        else:
+            try:
+                services.customer_assign(tenant=request.tenant, actor=request.user,
+                                         customer=customer,
+                                         staff=form.cleaned_data["assigned_staff"],
+                                         collaborator=form.cleaned_data["collaborator"])
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+        return self.overview_response(customer.code)
+
+
+class CustomerMembershipView(CustomerCareStatusView):
+    required_role = Role.MANAGER
+
+    def post(self, request, code):
+        customer, redirect_response = self.load_customer()
+        if redirect_response:
+            return redirect_response
+        try:
+            services.membership_transition(tenant=request.tenant, actor=request.user,
+                                           customer=customer,
+                                           to_state=request.POST.get("to_state", ""))
+            messages.success(request, _("Membership updated."))
+        except (ValidationError, ValueError):
+            messages.error(request, _("This membership change is not allowed."))
+        return redirect("customers:customer_detail", code=customer.code)
+
+
+class CustomerEditView(CustomerProfileMixin, FormView):
+    required_role = Role.STAFF
+    template_name = "customers/customer_form.html"
+    form_class = CustomerEditForm
+
+    def get(self, request, *args, **kwargs):
+        customer, redirect_response = self.load_customer()
+        return redirect_response or super().get(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        customer, redirect_response = self.load_customer()
+        return redirect_response or super().post(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs.update(tenant=self.request.tenant, customer=self.customer)
+        return kwargs
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(customer=self.customer, editing=True, **kwargs)
+
+    def form_valid(self, form):
+        try:
+            services.customer_update(tenant=self.request.tenant, actor=self.request.user,
+                                     customer=self.customer, data=form.service_data())
+        except services.ContactConflictError as conflict:
+            form.add_error(conflict.field if conflict.field in form.fields else None,
+                           conflict.messages[0])
+            return self.render_to_response(self.get_context_data(form=form,
+                                                                 conflict=conflict.customer))
+        except ValidationError as error:
+            _add_errors(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, _("Saved %(code)s.") % {"code": self.customer.code})
+        return redirect("customers:customer_detail", code=self.customer.code)
+
+
+class CustomerLookupView(CustomerScopedMixin, View):
+    """Suggestions for the referrer box: <option>s of the best matches."""
+
+    def get(self, request):
+        query = request.GET.get("referrer", "") or request.GET.get("q", "")
+        rows = []
+        if len(query.strip()) >= 2:
+            rows = list(selectors.customer_search(self.get_queryset(), request.tenant, query)
+                        .order_by("search_name", "id")[:8])
+        return render(request, "customers/_lookup_options.html", {"rows": rows})
+
+
+# --- membership workflow ---------------------------------------------------------------------
+
+class PendingMembersView(CustomerScopedMixin, TemplateView):
+    """"Chờ duyệt": registrations waiting for a manager."""
+
+    required_role = Role.MANAGER
+    template_name = "customers/pending_list.html"
+
+    def get_context_data(self, **kwargs):
+        queryset = self.get_queryset().filter(membership_state=MembershipState.PENDING)
+        result = selectors.customer_list(queryset=queryset, sort="created",
+                                         after=self.request.GET.get("after"),
+                                         before=self.request.GET.get("before"), size=50)
+        return super().get_context_data(result=result, **kwargs)
+
+    def post(self, request):
+        action = request.POST.get("action")
+        target = {"approve": MembershipState.ACTIVE,
+                  "cancel": MembershipState.CANCELLED}.get(action)
+        codes = request.POST.getlist("codes")
+        if target is None or not codes:
+            messages.error(request, _("Select at least one customer and an action."))
+            return redirect("customers:pending_list")
+        ids = list(self.get_queryset().filter(code__in=codes).values_list("pk", flat=True))
+        changed, refused = services.memberships_transition(
+            tenant=request.tenant, actor=request.user, customer_ids=ids, to_state=target)
+        messages.success(request, _("Updated %(n)d of %(total)d selected customers.")
+                         % {"n": changed, "total": len(codes)})
+        for message in refused:
+            messages.warning(request, message)
+        return redirect("customers:pending_list")
+
+
+class MemberFromContactView(BackofficeMixin, FormView):
+    """"Tạo thành viên từ đơn hàng": create or link a member from an order's contact."""
+
+    required_role = Role.MANAGER
+    template_name = "customers/member_from_contact.html"
+    form_class = ContactForm
+
+    def form_valid(self, form):
+        try:
+            customer, created = services.member_from_contact(
+                tenant=self.request.tenant, actor=self.request.user, contact=form.cleaned_data)
+        except ValidationError as error:
+            _add_errors(form, error)
+            return self.form_invalid(form)
+        message = (_("Created member %(code)s – %(name)s.") if created
+                   else _("Linked to existing customer %(code)s – %(name)s, now an active "
+                          "member."))
+        messages.success(self.request, message % {"code": customer.code,
+                                                  "name": customer.full_name})
+        return redirect("customers:customer_detail", code=customer.code)
+
+
+# --- duplicates and merge ----------------------------------------------------------------------
+
+class DuplicatesView(BackofficeMixin, TemplateView):
+    required_role = Role.MANAGER
+    template_name = "customers/duplicates.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(pairs=selectors.duplicate_pairs(self.request.tenant),
+                                        **kwargs)
+
+
+class MergeView(CustomerScopedMixin, TemplateView):
+    required_role = Role.MANAGER
+    template_name = "customers/merge.html"
+
+    def pair(self):
+        codes = [self.request.GET.get("a", ""), self.request.GET.get("b", "")]
+        found = {c.code: c for c in selectors.customer_list_queryset(self.get_queryset())
+                 .prefetch_related("phones", "emails")
+                 .filter(code__in=[c.upper() for c in codes])}
+        if len(found) != 2:
+            raise Http404(_("Choose two customers of this shop."))
+        return found[codes[0].upper()], found[codes[1].upper()]
+
+    def get_context_data(self, **kwargs):
+        a, b = self.pair()
+        defaults = services.merge_defaults(a, b)
+        rows = [
+            {"field": f, "label": field_label(f), "a": value_text(f, va), "b": value_text(f, vb),
+             "pick": defaults[f]}
+            for f, va, vb in ((f, services.snapshot(a)[f], services.snapshot(b)[f])
+                              for f in services.MERGE_FIELDS)
+            if va not in (None, "") or vb not in (None, "")
+        ]
+        return super().get_context_data(a=a, b=b, rows=rows, **kwargs)
+
+    def post(self, request):
+        a, b = self.pair()
+        survivor, merged = (b, a) if request.POST.get("survivor") == b.code else (a, b)
+        choices = {}
+        for field in services.MERGE_FIELDS:
+            pick = request.POST.get(f"pick_{field}")  # "a" or "b"
+            if pick in ("a", "b"):
+                chosen = a if pick == "a" else b
+                choices[field] = "survivor" if chosen == survivor else "merged"
+        try:
+            survivor = services.customers_merge(tenant=request.tenant, actor=request.user,
+                                                survivor=survivor, merged=merged,
+                                                choices=choices)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect("customers:duplicates")
+        messages.success(request, _("Merged %(merged)s into %(survivor)s.")
+                         % {"merged": merged.code, "survivor": survivor.code})
+        return redirect("customers:customer_detail", code=survivor.code)
+
+
+# --- the shop's public registration page -------------------------------------------------------
+
+@method_decorator(ratelimit(key="ip", rate="10/h", method="POST", block=False), name="post")
+class RegistrationView(FormView):
+    """/r/<shop>/: a customer registers; the manager approves in "Chờ duyệt"."""
+
+    template_name = "customers/register.html"
+    form_class = RegistrationForm
+
+    def dispatch(self, request, *args, **kwargs):
+        self.shop = tenant_get_object_or_404(Tenant.objects.filter(is_active=True),
+                                             slug=kwargs["slug"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(shop=self.shop, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        if getattr(request, "limited", False):
+            form = self.get_form()
+            form.add_error(None, _("Too many registrations from this address. Please try "
+                                   "again in an hour."))
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        if not form.is_spam():
+            services.registration_submit(tenant=self.shop, data=form.service_data())
+        # Bots that filled the honeypot see the same thank-you page and learn nothing.
+        return render(self.request, "customers/register_done.html", {"shop": self.shop})

@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class GroupsConfig(AppConfig):
     name = "groups"
     verbose_name = _("Customer groups")
+
+    def ready(self):
+        from customers.tabs import ProfileTab, register_profile_tab
+
+        register_profile_tab(ProfileTab("groups", _("Groups"), "groups:customer_groups", 60))

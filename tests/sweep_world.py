@@ -66,8 +66,19 @@ SWEEP = {
     "customers:customer_bulk": None,
     "customers:list_columns": None,
     "customers:ward_options": None,
-    "customers:customer_detail": lambda w: {"code": w.objects["customer"].code},
+    "customers:customer_lookup": None,
+    "customers:pending_list": None,
+    "customers:member_from_contact": None,
+    "customers:duplicates": None,
+    "customers:merge": None,
 }
+for _name in ("customers:customer_detail", "customers:customer_info",
+              "customers:customer_activity", "customers:customer_history",
+              "customers:customer_edit", "customers:customer_care_status",
+              "customers:customer_assign", "customers:customer_membership",
+              "orders:customer_orders", "orders:customer_related", "orders:customer_returns",
+              "orders:customer_debt", "groups:customer_groups", "loyalty:customer_points"):
+    SWEEP[_name] = lambda w: {"code": w.objects["customer"].code}
 for _kind in ("source", "taggroup", "tag", "carestatus"):
     SWEEP[f"customers:lookup_list_{_kind}"] = None
     SWEEP[f"customers:lookup_create_{_kind}"] = None

@@ -42,3 +42,23 @@
   document.addEventListener("DOMContentLoaded", refreshBulk);
   document.addEventListener("htmx:afterSwap", refreshBulk);
 })();
+
+// Add/remove rows of a RowsWidget (other phones, other emails).
+document.addEventListener("click", function (e) {
+  var add = e.target.closest("[data-row-add]");
+  if (add) {
+    var box = add.closest("[data-rows]");
+    var rows = box.querySelectorAll("[data-row]");
+    var copy = rows[rows.length - 1].cloneNode(true);
+    var input = copy.querySelector("input");
+    input.value = ""; input.removeAttribute("id");
+    box.insertBefore(copy, add);
+    input.focus();
+  }
+  var remove = e.target.closest("[data-row-remove]");
+  if (remove) {
+    var row = remove.closest("[data-row]");
+    var all = row.parentNode.querySelectorAll("[data-row]");
+    if (all.length > 1) row.remove(); else row.querySelector("input").value = "";
+  }
+});

@@ -31,7 +31,7 @@ def test_search_as_you_type_by_phone_and_name(page, shop, browser_login, shot):
     shot(page, "customer-list-search")
     page.click("text=Nguyễn Văn Đức")
     page.wait_for_url("**/admin/customers/KH000001/")
-    assert "0912 345 678" in page.locator("dl").inner_text()
+    assert "0912 345 678" in page.locator("#tab-content").inner_text()
 
 
 def test_create_customer_with_ward_select_and_duplicate_phone(page, shop, browser_login, shot):
@@ -52,5 +52,32 @@ def test_create_customer_with_ward_select_and_duplicate_phone(page, shop, browse
     page.fill("#id_phone", "0977 000 111")
     page.click("button[type=submit].btn-primary")
     page.wait_for_url("**/admin/customers/KH000004/")
-    body = page.locator("dl").inner_text()
+    body = page.locator("#tab-content").inner_text()
     assert "15/08" in body and "Phường Ba Đình" in body
+
+
+def test_find_by_phone_change_care_status_see_history(page, shop, browser_login, shot):
+    browser_login(shop)
+    page.goto("/admin/customers/")
+    page.fill("#q", "0987.654.321")
+    page.wait_for_function("document.querySelector('[data-testid=result-count]')"
+                           ".innerText.startsWith('1 ')")
+    page.click("tbody >> text=Trần Thị Thu Hà")
+    page.wait_for_url("**/admin/customers/KH000002/")
+    page.get_by_test_id("care-status").click()
+    page.locator("#overview .dropdown-item", has_text="Chốt đơn").first.click()
+    page.wait_for_function("document.querySelector('[data-testid=care-status]')"
+                           ".innerText.includes('Chốt đơn')")
+    shot(page, "customer-profile")
+    page.click("a.nav-link:has-text('Lịch sử thay đổi')")
+    page.wait_for_url("**/admin/customers/KH000002/history/")
+    history = page.get_by_test_id("history").inner_text()
+    assert "Trạng thái chăm sóc" in history and "Chốt đơn" in history
+    shot(page, "customer-history")
+    page.click("a.nav-link:has-text('Ghi chú & hoạt động')")
+    page.fill("textarea[name=body]", "Khách hẹn gọi lại thứ Hai")
+    page.click("text=Thêm ghi chú")
+    page.wait_for_function("document.querySelector('#activity').innerText"
+                           ".includes('hẹn gọi lại thứ Hai')")
+    assert "đổi trạng thái chăm sóc: — → Chốt đơn" in page.locator("#activity").inner_text()
+    shot(page, "customer-activity")
