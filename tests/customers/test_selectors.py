@@ -128,3 +128,20 @@ def test_collaborator_membership_of_other_shop_sees_nothing(tenant, other_tenant
     CustomerFactory(tenant=tenant)
     foreign = MembershipFactory(tenant=other_tenant, role=Role.COLLABORATOR)
     assert not customers_visible_to(foreign).filter(tenant=tenant).exists()
+
+
+def test_duplicate_pairs_by_name_and_birthday_or_street(tenant, other_tenant):
+    def make(shop, name, phone, **extra):
+        return services.customer_create(tenant=shop, actor=None,
+                                        data={"full_name": name, "phone": phone, **extra})
+
+    a = make(tenant, "Lê Thị Mai", "0912000001", birth_day=1, birth_month=2)
+    b = make(tenant, "LE THI MAI", "0912000002", birth_day=1, birth_month=2, birth_year=1990)
+    make(tenant, "Lê Thị Mai", "0912000003", birth_day=9, birth_month=9)
+    c = make(tenant, "Phan Văn Tú", "0912000004", street="5 Lê Lợi")
+    d = make(tenant, "Phan Văn Tú", "0912000005", street="5 lê lợi")
+    make(other_tenant, "Lê Thị Mai", "0912000006", birth_day=1, birth_month=2)
+    from customers.selectors import duplicate_pairs
+
+    pairs = {(p["a"].code, p["b"].code) for p in duplicate_pairs(tenant)}
+    assert pairs == {(a.code, b.code), (c.code, d.code)}
