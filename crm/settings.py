@@ -131,6 +131,9 @@ STORAGES = {
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 REDIS_URL = env.str("REDIS_URL", default="")
+# django-ratelimit lists only third-party Redis backends as "officially supported";
+# Django's own RedisCache has the atomic incr it needs (W001 is that notice).
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                           "LOCATION": REDIS_URL}}
@@ -138,7 +141,7 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     # One dev process (runserver) shares its local-memory cache with itself; production
     # sets REDIS_URL so that rate limits count across gunicorn workers.
-    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+    SILENCED_SYSTEM_CHECKS += ["django_ratelimit.E003"]
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # Celery: with no broker configured, tasks run in-process so a fresh install needs nothing.

@@ -245,7 +245,7 @@ def _bulk_update(*, tenant, actor, customers, field: str, value, action: str, la
 
 def _locked(tenant, customer_ids):
     return list(Customer.objects.for_tenant(tenant).filter(pk__in=customer_ids)
-                .select_for_update().order_by("pk")
+                .select_for_update(of=("self",)).order_by("pk")
                 .select_related("assigned_staff__user", "care_status"))
 
 
