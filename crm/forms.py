@@ -44,6 +44,7 @@ class ShopSettingsForm(StyledFormMixin, forms.ModelForm):
         fields = [
             "name", "vip_threshold", "vip_window_months",
             "staff_see_own_customers_only", "only_managers_change_care_status",
+            "auto_create_guest_customers",
         ]
         widgets = {"vip_threshold": forms.NumberInput(attrs={"step": 1000000, "min": 0})}
 
@@ -52,3 +53,8 @@ class ShopSettingsForm(StyledFormMixin, forms.ModelForm):
         if not 1 <= value <= 12:
             raise forms.ValidationError(_("Choose between 1 and 12 months."))
         return value
+
+
+class ApiKeyForm(StyledFormMixin, forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100,
+                           help_text=_("Which channel or program uses it, e.g. “Haravan”."))

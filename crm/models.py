@@ -29,6 +29,9 @@ class Tenant(models.Model):
     only_managers_change_care_status = models.BooleanField(
         _("only managers change the care status"), default=False
     )
+    auto_create_guest_customers = models.BooleanField(
+        _("an order from an unknown phone creates a walk-in customer"), default=True
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -178,3 +181,27 @@ class UserPreference(TenantOwned):
 
     def __str__(self):
         return self.key
+
+
+class ApiKey(TenantOwned):
+    """A key a sales channel uses to send orders. Only a hash of the secret is stored."""
+
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(max_length=12, unique=True, editable=False)
+    key_hash = models.CharField(max_length=64, editable=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -9,6 +9,7 @@ Celery tasks executed eagerly in-process.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -152,7 +153,13 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_BEAT_SCHEDULE: dict = {}
+# Nightly jobs (Vietnam time): aggregates first, then the lifecycle rules that read them.
+CELERY_BEAT_SCHEDULE = {
+    "aggregates-nightly": {"task": "orders.aggregates_recompute_all",
+                           "schedule": crontab(hour=2, minute=0)},
+    "lifecycle-nightly": {"task": "orders.lifecycle_recompute_all",
+                          "schedule": crontab(hour=3, minute=0)},
+}
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)

@@ -6,6 +6,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from customers.views import RegistrationView
+from orders.api import orders_ingest
 
 from . import views
 from .forms import LoginForm
@@ -32,6 +33,7 @@ urlpatterns = [
     path("admin/groups/", include("groups.urls")),
     path("admin/loyalty/", include("loyalty.urls")),
     path("r/<slug:slug>/", RegistrationView.as_view(), name="register"),
+    path("api/v1/orders", orders_ingest, name="api_orders"),
     path("i18n/", include("django.conf.urls.i18n")),
     # Django's own admin is for platform operators (is_staff) only, away from the shops' UI.
     path("platform/", admin.site.urls),

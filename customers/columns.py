@@ -1,6 +1,10 @@
-"""Columns of the customer list that a user may show, hide and reorder."""
+"""Columns of the customer list that a user may show, hide and reorder.
 
-from dataclasses import dataclass
+Higher apps add columns, sorts and filters (e.g. orders: spend, last order, debt) through
+``register_list_extension`` in their ``AppConfig.ready()``.
+"""
+
+from dataclasses import dataclass, field
 
 from django.utils.translation import gettext_lazy as _
 
@@ -11,7 +15,8 @@ PREFERENCE_KEY = "customers.list.columns"
 class Column:
     key: str
     label: str
-    sort: str | None = None  # key of selectors.SORTS
+    sort: str | None = None  # key of the list's sorts
+    template: str = ""  # a cell template of another app; "" = customers/_cell.html
 
 
 COLUMNS = [
@@ -32,7 +37,35 @@ COLUMNS = [
     Column("company", _("Company")),
     Column("created", _("Created at"), "created"),
 ]
-COLUMNS_BY_KEY = {c.key: c for c in COLUMNS}
 DEFAULT_COLUMNS = ["code", "name", "phone", "care_status", "lifecycle", "source", "tags",
                    "staff", "created"]
 
+
+@dataclass
+class ListExtension:
+    columns: list[Column] = field(default_factory=list)
+    default_columns: list[str] = field(default_factory=list)
+    # sort key -> (keyset order, annotations the order needs)
+    sorts: dict = field(default_factory=dict)
+    filterset_mixins: list = field(default_factory=list)
+    select_related: list[str] = field(default_factory=list)
+
+
+extensions: list[ListExtension] = []
+
+
+def register_list_extension(extension: ListExtension) -> None:
+    if extension not in extensions:
+        extensions.append(extension)
+
+
+def all_columns() -> list[Column]:
+    return COLUMNS + [c for ext in extensions for c in ext.columns]
+
+
+def columns_by_key() -> dict[str, Column]:
+    return {c.key: c for c in all_columns()}
+
+
+def default_columns() -> list[str]:
+    return DEFAULT_COLUMNS + [k for ext in extensions for k in ext.default_columns]

@@ -104,3 +104,17 @@ class CustomerFilterSet(TenantFilterSet):
 
     def filter_created_to(self, queryset, name, value):
         return queryset.filter(created_at__lt=_day_start(value + datetime.timedelta(days=1)))
+
+
+def customer_filterset() -> type[CustomerFilterSet]:
+    """The list's FilterSet with the filters other apps registered (orders: spend...)."""
+    from .columns import extensions
+
+    mixins = tuple(m for ext in extensions for m in ext.filterset_mixins)
+    if mixins not in _COMBINED:
+        _COMBINED[mixins] = (type("CustomerFilterSet", (*mixins, CustomerFilterSet), {})
+                             if mixins else CustomerFilterSet)
+    return _COMBINED[mixins]
+
+
+_COMBINED: dict = {}

@@ -9,7 +9,7 @@ from crm.forms import StyledFormMixin
 from crm.models import Membership, Role
 from crm.tenancy import TenantFormMixin
 
-from .columns import COLUMNS
+from .columns import all_columns
 from .models import (
     PROVINCE_CHOICES,
     CareStatus,
@@ -357,7 +357,7 @@ class BulkActionForm(TenantFormMixin, forms.Form):
 
 
 class ColumnsForm(forms.Form):
-    columns = forms.MultipleChoiceField(choices=[(c.key, c.label) for c in COLUMNS],
+    columns = forms.MultipleChoiceField(choices=lambda: [(c.key, c.label) for c in all_columns()],
                                         required=False)
 
     def ordered_columns(self) -> list[str]:

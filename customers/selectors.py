@@ -8,7 +8,7 @@ from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from crm.models import Role, UserPreference
 from crm.pagination import KeysetPage, capped_count, keyset_paginate
 
-from .columns import COLUMNS_BY_KEY, DEFAULT_COLUMNS, PREFERENCE_KEY, Column
+from .columns import PREFERENCE_KEY, Column, columns_by_key, default_columns, extensions
 from .models import CareStatus, Customer, CustomerEmail, CustomerPhone, Source, Tag, TagGroup
 from .normalize import PHONE_CHARS, fold, normalize_email, phone_digits_for_search
 
@@ -75,6 +75,7 @@ def customer_list_queryset(queryset: QuerySet) -> QuerySet:
     """What a list row shows, in a fixed number of queries whatever the page size."""
     return queryset.select_related(
         "source__parent", "care_status", "assigned_staff__user", "collaborator__user",
+        *[name for ext in extensions for name in ext.select_related],
     ).prefetch_related(
         Prefetch("tags", queryset=Tag.objects.select_related("group").order_by("position"))
     )
@@ -88,11 +89,21 @@ class CustomerListResult:
     sort: str
 
 
+def list_sorts() -> dict:
+    """Sort key -> (keyset order, annotations), the list's own and those of other apps."""
+    sorts = {key: (order, {}) for key, order in SORTS.items()}
+    for ext in extensions:
+        sorts.update(ext.sorts)
+    return sorts
+
+
 def customer_list(*, queryset: QuerySet, sort: str, after: str | None, before: str | None,
                   size: int = 50) -> CustomerListResult:
-    sort = sort if sort in SORTS else DEFAULT_SORT
-    page = keyset_paginate(customer_list_queryset(queryset), order=SORTS[sort], after=after,
-                           before=before, size=size)
+    sorts = list_sorts()
+    sort = sort if sort in sorts else DEFAULT_SORT
+    order, annotations = sorts[sort]
+    page = keyset_paginate(customer_list_queryset(queryset).annotate(**annotations),
+                           order=order, after=after, before=before, size=size)
     count, more = capped_count(queryset)
     return CustomerListResult(page=page, count=count, more=more, sort=sort)
 
@@ -124,8 +135,9 @@ def list_columns(tenant, user) -> list[Column]:
     """The user's chosen list columns in their order, or the default set."""
     pref = UserPreference.objects.for_tenant(tenant).filter(user=user, key=PREFERENCE_KEY).first()
     keys = pref.value.get("columns", []) if pref else []
-    chosen = [COLUMNS_BY_KEY[k] for k in keys if k in COLUMNS_BY_KEY]
-    return chosen or [COLUMNS_BY_KEY[k] for k in DEFAULT_COLUMNS]
+    known = columns_by_key()
+    chosen = [known[k] for k in keys if k in known]
+    return chosen or [known[k] for k in default_columns() if k in known]
 
 
 def dashboard_cards(tenant, membership) -> list[dict]:

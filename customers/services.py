@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from crm.audit import audit_record, diff_fields
 from crm.models import AuditLog, Membership, Role, TenantSequence, UserPreference
 
-from .columns import COLUMNS_BY_KEY, PREFERENCE_KEY
+from .columns import PREFERENCE_KEY, columns_by_key
 from .models import (
     CareStatus,
     Customer,
@@ -376,7 +376,8 @@ def lookup_usage(instance) -> int:
 
 def list_columns_save(*, tenant, user, keys: list[str]) -> list[str]:
     """Keep the user's list columns (known keys, in the given order); empty = default."""
-    keys = list(dict.fromkeys(k for k in keys if k in COLUMNS_BY_KEY))
+    known = columns_by_key()
+    keys = list(dict.fromkeys(k for k in keys if k in known))
     UserPreference.objects.update_or_create(
         tenant=tenant, user=user, key=PREFERENCE_KEY, defaults={"value": {"columns": keys}}
     )

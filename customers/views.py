@@ -19,8 +19,8 @@ from crm.tenancy import (
 
 from . import selectors, services
 from .activity import field_label, value_text
-from .columns import COLUMNS
-from .filters import CustomerFilterSet
+from .columns import all_columns
+from .filters import customer_filterset
 from .forms import (
     AssignForm,
     BulkActionForm,
@@ -59,8 +59,8 @@ class CustomerListView(CustomerScopedMixin, TemplateView):
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         request, tenant = self.request, self.request.tenant
-        filterset = CustomerFilterSet(request.GET or None, queryset=self.get_queryset(),
-                                      tenant=tenant)
+        filterset = customer_filterset()(request.GET or None, queryset=self.get_queryset(),
+                                         tenant=tenant)
         queryset = selectors.customer_search(filterset.qs, tenant, request.GET.get("q", ""))
         size = int(request.GET["size"]) if request.GET.get("size") in map(str, PAGE_SIZES) \
             else 50
@@ -74,7 +74,7 @@ class CustomerListView(CustomerScopedMixin, TemplateView):
             filter=filterset,
             result=result,
             columns=selectors.list_columns(tenant, request.user),
-            all_columns=COLUMNS,
+            all_columns=all_columns(),
             query=request.GET.get("q", ""),
             base_query=params.urlencode(),
             sort_query=_without(params, "sort"),
@@ -474,7 +474,9 @@ class CustomerLookupView(CustomerScopedMixin, View):
     """Suggestions for the referrer box: <option>s of the best matches."""
 
     def get(self, request):
-        query = request.GET.get("referrer", "") or request.GET.get("q", "")
+        # The box is named referrer on the customer form and customer on the order form.
+        query = next((request.GET[k] for k in ("referrer", "customer", "q")
+                      if request.GET.get(k)), "")
         rows = []
         if len(query.strip()) >= 2:
             rows = list(selectors.customer_search(self.get_queryset(), request.tenant, query)

@@ -7,9 +7,23 @@ class OrdersConfig(AppConfig):
     verbose_name = _("Orders")
 
     def ready(self):
-        from customers.tabs import ProfileTab, register_profile_tab
+        from crm import registry
+        from customers.signals import customers_merged
+        from customers.tabs import ProfileTab, register_profile_tab, totals_providers
 
-        from .urls import TABS
+        from . import extensions, receivers
 
-        for key, label, order, *_rest in TABS:
+        for key, label, order in extensions.PROFILE_TABS:
             register_profile_tab(ProfileTab(key, label, f"orders:customer_{key}", order))
+        if extensions.customer_totals not in totals_providers:
+            totals_providers.append(extensions.customer_totals)
+        extensions.register_customer_list_extensions()
+        customers_merged.connect(receivers.move_orders_on_merge,
+                                 dispatch_uid="orders.move_orders_on_merge")
+        registry.register_settings_section(registry.SettingsSection(
+            label=_("Order figures"), url_name="orders:recompute", icon="ti-calculator",
+            description=_("Recompute customers' order totals now")))
+        registry.register_settings_section(registry.SettingsSection(
+            label=_("API keys"), url_name="orders:api_keys", icon="ti-key",
+            description=_("Keys sales channels use to send orders")))
+        registry.register_demo_seeder(extensions.seed_demo_orders)

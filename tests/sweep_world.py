@@ -54,8 +54,21 @@ def _customers(world: World) -> None:
                       "Trạng thái riêng A", "Nguồn riêng A", "Nhóm thẻ riêng A", "Thẻ riêng A"]
 
 
+def _orders(world: World) -> None:
+    from crm.services import api_key_create
+    from orders.services import order_create
+
+    shop = world.tenant
+    world.objects["order"] = order_create(tenant=shop, actor=None, data={
+        "external_id": "EXT-RIENG-SHOP-A", "total_amount": 1_234_000, "status": "delivered",
+        "contact": {"name": "Người Nhận Riêng Shop A", "phone": "0912 000 111"}})
+    world.objects["apikey"], _secret = api_key_create(tenant=shop, actor=None,
+                                                      name="Khóa riêng Shop A")
+    world.markers += ["EXT-RIENG-SHOP-A", "Người Nhận Riêng Shop A", "Khóa riêng Shop A"]
+
+
 # Functions world -> None that create shop A's rows and markers, one per app.
-WORLD_BUILDERS: list = [_customers]
+WORLD_BUILDERS: list = [_customers, _orders]
 
 SWEEP = {
     "crm:dashboard": None,
@@ -71,6 +84,13 @@ SWEEP = {
     "customers:member_from_contact": None,
     "customers:duplicates": None,
     "customers:merge": None,
+    "orders:order_list": None,
+    "orders:order_create": None,
+    "orders:recompute": None,
+    "orders:api_keys": None,
+    "orders:api_key_revoke": lambda w: {"pk": w.objects["apikey"].pk},
+    "orders:order_detail": lambda w: {"code": w.objects["order"].code},
+    "orders:order_action": lambda w: {"code": w.objects["order"].code, "action": "status"},
 }
 for _name in ("customers:customer_detail", "customers:customer_info",
               "customers:customer_activity", "customers:customer_history",

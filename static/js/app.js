@@ -62,3 +62,24 @@ document.addEventListener("click", function (e) {
     if (all.length > 1) row.remove(); else row.querySelector("input").value = "";
   }
 });
+
+// Formsets: "add a row" clones the last row with the next index (Django management form).
+document.addEventListener("click", function (e) {
+  var add = e.target.closest("[data-formset-add]");
+  if (!add) return;
+  var prefix = add.dataset.prefix;
+  var total = document.getElementById("id_" + prefix + "-TOTAL_FORMS");
+  var rows = add.closest("[data-formset]").querySelectorAll("[data-formset-row]");
+  var copy = rows[rows.length - 1].cloneNode(true);
+  var index = parseInt(total.value, 10);
+  copy.querySelectorAll("input, select, label, div").forEach(function (el) {
+    ["name", "id", "for"].forEach(function (attr) {
+      var v = el.getAttribute(attr);
+      if (v) el.setAttribute(attr, v.replace(new RegExp(prefix + "-\\d+-"), prefix + "-" + index + "-"));
+    });
+    if (el.tagName === "INPUT" && el.type !== "checkbox") el.value = el.name.endsWith("quantity") ? "1" : "";
+  });
+  copy.querySelectorAll(".invalid-feedback").forEach(function (el) { el.remove(); });
+  add.parentNode.insertBefore(copy, add);
+  total.value = index + 1;
+});

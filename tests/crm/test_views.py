@@ -50,6 +50,7 @@ def test_dashboard_shows_switcher_only_for_multi_shop_users(login, manager, othe
 def test_owner_updates_shop_settings_with_audit(login, owner):
     response = login(owner).post("/admin/settings/", {
         "name": "Shop A mới", "vip_threshold": 50_000_000, "vip_window_months": 3,
+        "auto_create_guest_customers": "on",
     })
     assert response.status_code == 302
     owner.tenant.refresh_from_db()

@@ -1,0 +1,163 @@
+"""What the orders app adds to the customers app's screens: profile tabs, the totals on
+the overview card, and the customer list's spend / order columns, sorts and filters."""
+
+import datetime
+import random
+
+import django_filters
+from django import forms
+from django.db.models import Exists, OuterRef, Q, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from customers.columns import Column, ListExtension, register_list_extension
+
+from . import stats as aggregates
+from .models import CustomerStats, Order, OrderStatus
+
+PROFILE_TABS = [
+    ("orders", _("Orders"), 20),
+    ("related", _("Related orders"), 30),
+    ("returns", _("Returns"), 40),
+    ("debt", _("Debt"), 50),
+]
+
+
+def customer_totals(customer) -> dict:
+    stats = getattr(customer, "stats", None) if _stats_loaded(customer) else \
+        CustomerStats.objects.filter(customer_id=customer.pk).first()
+    if stats is None:
+        return {}
+    return {"delivered_orders": stats.delivered_orders, "total_spend": stats.total_spend,
+            "spend_3_months": stats.spend_3_months, "average_order": stats.average_order,
+            "last_order_date": stats.last_order_at, "debt": stats.debt}
+
+
+def _stats_loaded(customer) -> bool:
+    return "stats" in customer._state.fields_cache
+
+
+def _number(label):
+    return django_filters.NumberFilter(label=label, method="filter_stats", widget=forms.NumberInput(
+        attrs={"class": "form-control form-control-sm", "min": 0}))
+
+
+MONTH_WINDOWS = [(1, _("1 month")), (2, _("2 months")), (3, _("3 months")), (6, _("6 months"))]
+
+
+class OrderFilters(django_filters.FilterSet):
+    spend_min = _number(_("Total spend from (đ)"))
+    spend_max = _number(_("Total spend to (đ)"))
+    orders_min = _number(_("Delivered orders from"))
+    orders_max = _number(_("Delivered orders to"))
+    has_debt = django_filters.BooleanFilter(
+        label=_("Has debt"), method="filter_debt",
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"},
+                            choices=[("", _("All")), ("true", _("Yes")), ("false", _("No"))]))
+    ordered_within = django_filters.ChoiceFilter(
+        label=_("Orders in the last"), choices=MONTH_WINDOWS, method="filter_nothing",
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}))
+    ordered_mode = django_filters.ChoiceFilter(
+        label=_("Within that time"), method="filter_recent", empty_label=None,
+        choices=[("with", _("has orders")), ("without", _("has no orders"))],
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}))
+
+    STATS_LOOKUPS = {"spend_min": "stats__total_spend__gte", "spend_max": "stats__total_spend__lte",
+                     "orders_min": "stats__delivered_orders__gte",
+                     "orders_max": "stats__delivered_orders__lte"}
+
+    def filter_stats(self, queryset, name, value):
+        if value in (None, ""):
+            return queryset
+        if name.endswith("_min") and value <= 0:
+            return queryset
+        lookup = self.STATS_LOOKUPS[name]
+        if name.endswith("_max"):
+            # A customer without a stats row has spent nothing: "up to X" includes them.
+            return queryset.filter(Q(**{lookup: value}) | Q(stats__isnull=True))
+        return queryset.filter(**{lookup: value})
+
+    def filter_debt(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return queryset.filter(stats__debt__gt=0) if value else \
+            queryset.filter(Q(stats__debt=0) | Q(stats__isnull=True))
+
+    def filter_recent(self, queryset, name, value):
+        months = self.form.cleaned_data.get("ordered_within")
+        if not months:
+            return queryset
+        since = aggregates.vietnam_now() - aggregates.relativedelta(months=int(months))
+        recent = Exists(Order.objects.filter(tenant=self.tenant, customer=OuterRef("pk"),
+                                             status=OrderStatus.DELIVERED,
+                                             delivered_at__gte=since))
+        return queryset.filter(recent) if value == "with" else queryset.filter(~recent)
+
+
+EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+
+
+def register_customer_list_extensions() -> None:
+    spend = Coalesce("stats__total_spend", Value(0))
+    count = Coalesce("stats__delivered_orders", Value(0))
+    debt = Coalesce("stats__debt", Value(0))
+    last = Coalesce("stats__last_order_at", Value(EPOCH))
+    register_list_extension(ListExtension(
+        columns=[
+            Column("orders", _("Orders"), "orders", "orders/_customer_cell.html"),
+            Column("spend", _("Total spend"), "spend", "orders/_customer_cell.html"),
+            Column("last_order", _("Last order"), "last_order", "orders/_customer_cell.html"),
+            Column("debt", _("Debt"), "debt", "orders/_customer_cell.html"),
+        ],
+        default_columns=["spend", "last_order"],
+        sorts={
+            "spend": (["sort_spend", "id"], {"sort_spend": spend}),
+            "-spend": (["-sort_spend", "-id"], {"sort_spend": spend}),
+            "orders": (["sort_orders", "id"], {"sort_orders": count}),
+            "-orders": (["-sort_orders", "-id"], {"sort_orders": count}),
+            "debt": (["sort_debt", "id"], {"sort_debt": debt}),
+            "-debt": (["-sort_debt", "-id"], {"sort_debt": debt}),
+            "last_order": (["sort_last_order", "id"], {"sort_last_order": last}),
+            "-last_order": (["-sort_last_order", "-id"], {"sort_last_order": last}),
+        },
+        filterset_mixins=[OrderFilters],
+        select_related=["stats"],
+    ))
+
+
+def seed_demo_orders(tenant, memberships, count: int, seed: int = 2026) -> int:
+    """A few months of orders for the demo customers, through the services."""
+    from crm.models import Role
+    from customers.models import Customer, Source
+
+    from . import services
+
+    rng = random.Random(seed)
+    actor = memberships[Role.MANAGER].user if Role.MANAGER in memberships else None
+    channels = list(Source.objects.for_tenant(tenant).filter(parent__isnull=False))
+    products = [("Trà Shan Tuyết 200g", 180_000), ("Cà phê Robusta rang xay 500g", 150_000),
+                ("Trà Ô long 100g", 220_000), ("Cà phê Arabica Cầu Đất 250g", 210_000),
+                ("Đậu đỏ 1kg", 60_000), ("Trà sen Tây Hồ 100g", 450_000)]
+    now = timezone.now()
+    made = 0
+    customers = list(Customer.objects.for_tenant(tenant).order_by("pk")[: max(count // 2, 1)])
+    for customer in customers:
+        for _i in range(rng.randint(0, 4)):
+            lines = [{"product_name": name, "sku": f"SP{k:03d}", "quantity": rng.randint(1, 5),
+                      "unit_price": price}
+                     for k, (name, price) in enumerate(rng.sample(products, rng.randint(1, 3)))]
+            total = sum(line["quantity"] * line["unit_price"] for line in lines)
+            ordered = now - datetime.timedelta(days=rng.randint(0, 150), hours=rng.randint(0, 23))
+            status = rng.choice([OrderStatus.DELIVERED] * 6 + [OrderStatus.NEW,
+                                OrderStatus.SHIPPING, OrderStatus.CANCELLED])
+            services.order_create(tenant=tenant, actor=actor, customer=customer, lines=lines, data={
+                "channel": rng.choice(channels) if channels else None, "status": status,
+                "ordered_at": ordered,
+                "delivered_at": ordered + datetime.timedelta(days=2)
+                if status == OrderStatus.DELIVERED else None,
+                "paid_amount": total if rng.random() < 0.8 else total // 2,
+                "contact": {"name": customer.full_name, "phone": customer.phone},
+            })
+            made += 1
+    return made

@@ -1,0 +1,124 @@
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from crm.forms import StyledFormMixin
+from crm.tenancy import TenantFormMixin
+from customers.forms import CODE_QUERY
+from customers.models import Customer, Source
+from customers.normalize import normalize_phone, try_normalize_phone
+from customers.selectors import contact_owner
+
+from .models import OrderStatus
+
+MONEY = {"min_value": 0, "widget": forms.NumberInput(attrs={"step": 1000, "min": 0})}
+
+
+class OrderForm(StyledFormMixin, TenantFormMixin, forms.Form):
+    """A phone order typed by staff; the lines come from OrderLineFormSet."""
+
+    customer = forms.CharField(
+        label=_("Customer"), required=False, max_length=40,
+        help_text=_("Code or phone of an existing customer; empty: found or created from "
+                    "the contact below."),
+        widget=forms.TextInput(attrs={"list": "referrer-options", "autocomplete": "off"}))
+    contact_name = forms.CharField(label=_("Contact name"), max_length=200, required=False)
+    contact_phone = forms.CharField(label=_("Contact phone"), max_length=40, required=False)
+    contact_email = forms.EmailField(label=_("Contact email"), required=False)
+    contact_address = forms.CharField(label=_("Delivery address"), max_length=255,
+                                      required=False)
+    channel = forms.ModelChoiceField(
+        label=_("Channel"), required=False,
+        queryset=Source.objects.filter(is_active=True, parent__isnull=False)
+        .select_related("parent"))
+    status = forms.ChoiceField(label=_("Status"), initial=OrderStatus.NEW,
+                               choices=[c for c in OrderStatus.choices
+                                        if c[0] != OrderStatus.RETURNED])
+    ordered_at = forms.DateTimeField(label=_("Ordered at"), required=False,
+                                     widget=forms.DateTimeInput(
+                                         attrs={"placeholder": "dd/mm/yyyy hh:mm"}))
+    discount = forms.IntegerField(label=_("Discount (đồng)"), initial=0, **MONEY)
+    shipping_fee = forms.IntegerField(label=_("Shipping fee (đồng)"), initial=0, **MONEY)
+    paid_amount = forms.IntegerField(label=_("Paid (đồng)"), initial=0, **MONEY)
+    note = forms.CharField(label=_("Note"), required=False,
+                           widget=forms.Textarea(attrs={"rows": 2}))
+
+    def clean_customer(self):
+        value = self.cleaned_data["customer"].strip()
+        if not value:
+            return None
+        customers = Customer.objects.for_tenant(self.tenant)
+        if match := CODE_QUERY.match(value):
+            found = customers.filter(number=int(match.group(1))).first()
+        else:
+            normalized = try_normalize_phone(value)
+            found = contact_owner(self.tenant, phone=normalized) if normalized else None
+        if found is None:
+            raise ValidationError(_("No customer of this shop has code or phone %(v)s.")
+                                  % {"v": value})
+        return found
+
+    def clean_contact_phone(self):
+        value = self.cleaned_data["contact_phone"]
+        if value:
+            normalize_phone(value)
+        return value
+
+    def clean(self):
+        data = super().clean()
+        customer = data.get("customer")
+        if customer is None and not data.get("contact_phone") and not data.get("contact_email") \
+                and not self.errors:
+            raise ValidationError(_("Choose a customer or enter the contact's phone or email."))
+        if customer is not None:
+            data["contact_name"] = data.get("contact_name") or customer.full_name
+            data["contact_phone"] = data.get("contact_phone") or customer.phone
+            data["contact_email"] = data.get("contact_email") or customer.email
+        return data
+
+    def service_data(self) -> dict:
+        d = self.cleaned_data
+        return {
+            "channel": d.get("channel"), "status": d["status"],
+            "ordered_at": d.get("ordered_at") or timezone.now(),
+            "discount": d["discount"], "shipping_fee": d["shipping_fee"],
+            "paid_amount": d["paid_amount"], "note": d["note"],
+            "contact": {"name": d["contact_name"], "phone": d["contact_phone"],
+                        "email": d["contact_email"], "address": d["contact_address"]},
+        }
+
+
+class OrderLineForm(StyledFormMixin, forms.Form):
+    product_name = forms.CharField(label=_("Product"), max_length=255)
+    sku = forms.CharField(label=_("SKU"), max_length=64, required=False)
+    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, initial=1)
+    unit_price = forms.IntegerField(label=_("Unit price (đồng)"), min_value=0,
+                                    widget=forms.NumberInput(attrs={"step": 1000, "min": 0}))
+
+
+class BaseLineFormSet(forms.BaseFormSet):
+    def clean(self):
+        super().clean()
+        if not any(f.cleaned_data and not f.cleaned_data.get("DELETE") for f in self.forms):
+            raise ValidationError(_("Add at least one product line."))
+
+
+OrderLineFormSet = forms.formset_factory(OrderLineForm, formset=BaseLineFormSet, extra=1,
+                                         can_delete=True)
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(choices=OrderStatus.choices)
+
+
+class PaymentForm(StyledFormMixin, forms.Form):
+    amount = forms.IntegerField(label=_("Amount (đồng)"), min_value=1,
+                                widget=forms.NumberInput(attrs={"step": 1000, "min": 1}))
+    note = forms.CharField(label=_("Note"), max_length=255, required=False)
+
+
+class ReturnForm(StyledFormMixin, forms.Form):
+    amount = forms.IntegerField(label=_("Amount returned (đồng)"), min_value=1,
+                                widget=forms.NumberInput(attrs={"step": 1000, "min": 1}))
+    reason = forms.CharField(label=_("Reason"), max_length=255, required=False)

@@ -1,0 +1,375 @@
+"""Every write to orders. Each service updates the customer's aggregates in the same
+transaction (the stats row locked first), writes an audit row and applies the lifecycle
+rules (first delivered order -> Đã mua hàng; a month's spend over the shop's threshold ->
+VIP)."""
+
+import datetime
+from contextlib import contextmanager
+
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Exists, Max, Min, OuterRef
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm.audit import audit_record
+from crm.models import Tenant, TenantSequence
+from customers import services as customer_services
+from customers.models import Customer, CustomerEmail, CustomerPhone, LifecycleStage, Source
+from customers.normalize import normalize_email, normalize_phone
+
+from . import stats as aggregates
+from .models import MonthlySpend, Order, OrderLine, OrderStatus, Payment, Return
+from .signals import order_delivered
+
+# Which status changes staff and channels may make. Returned is reached through returns.
+STATUS_TRANSITIONS = {
+    OrderStatus.NEW: {OrderStatus.CONFIRMED, OrderStatus.SHIPPING, OrderStatus.DELIVERED,
+                      OrderStatus.CANCELLED},
+    OrderStatus.CONFIRMED: {OrderStatus.SHIPPING, OrderStatus.DELIVERED, OrderStatus.CANCELLED},
+    OrderStatus.SHIPPING: {OrderStatus.DELIVERED, OrderStatus.CANCELLED},
+    OrderStatus.DELIVERED: {OrderStatus.CANCELLED},
+    OrderStatus.CANCELLED: {OrderStatus.NEW, OrderStatus.CONFIRMED},
+    OrderStatus.RETURNED: set(),
+}
+
+
+def order_code(number: int) -> str:
+    return f"DH{number:06d}"
+
+
+@contextmanager
+def _tracking(order: Order):
+    """Lock the stats of the order's customer(s), let the caller change and save the order,
+    then move the aggregates from the old to the new contribution."""
+    before_customer = order.customer
+    old = aggregates.contribution(order)
+    customers = {before_customer.pk: before_customer} if before_customer else {}
+    yield
+    after_customer = order.customer
+    if after_customer is not None:
+        customers[after_customer.pk] = after_customer
+    new = aggregates.contribution(order)
+    nothing = aggregates.NOTHING
+    for pk in sorted(customers):  # a fixed lock order: no deadlock between two services
+        customer = customers[pk]
+        stats = aggregates.stats_for_update(customer)
+        aggregates.apply(stats, old if before_customer and before_customer.pk == pk else nothing,
+                         new if after_customer and after_customer.pk == pk else nothing)
+        lifecycle_refresh(customer, stats)
+
+
+def _lock_order(order: Order) -> Order:
+    return (Order.objects.select_for_update(of=("self",))
+            .select_related("customer", "channel").get(pk=order.pk))
+
+
+def _set_delivery(order: Order, when: datetime.datetime | None) -> None:
+    """Delivered orders carry their delivery time and month; a returned order keeps them."""
+    if order.status == OrderStatus.DELIVERED:
+        order.delivered_at = when or order.delivered_at or timezone.now()
+        order.delivered_month = aggregates.month_start(order.delivered_at)
+    elif order.status != OrderStatus.RETURNED:
+        order.delivered_at = None
+        order.delivered_month = None
+
+
+# --- lifecycle ------------------------------------------------------------------------------
+
+def vip_window_start(tenant: Tenant, now: datetime.datetime | None = None) -> datetime.date:
+    """First month of the shop's VIP window (this month and the months before it)."""
+    this_month = aggregates.month_start(now or aggregates.vietnam_now())
+    return (datetime.datetime.combine(this_month, datetime.time())
+            - aggregates.relativedelta(months=tenant.vip_window_months - 1)).date()
+
+
+def vip_qualifies(customer: Customer, tenant: Tenant) -> bool:
+    return MonthlySpend.objects.filter(
+        customer_id=customer.pk, month__gte=vip_window_start(tenant),
+        spend__gte=tenant.vip_threshold).exists()
+
+
+def lifecycle_refresh(customer: Customer, stats) -> None:
+    """Set the automatic stage from the aggregates; manual stages stay until a first order."""
+    tenant = customer.tenant
+    current = Customer.objects.filter(pk=customer.pk).values_list("lifecycle_stage", flat=True)[0]
+    if vip_qualifies(customer, tenant):
+        stage = LifecycleStage.VIP
+    elif stats.delivered_orders > 0:
+        stage = LifecycleStage.PURCHASED
+    elif current in (LifecycleStage.PURCHASED, LifecycleStage.VIP):
+        stage = LifecycleStage.NEW  # its only delivered orders were cancelled
+    else:
+        stage = current
+    if stage != current:
+        Customer.objects.filter(pk=customer.pk).update(lifecycle_stage=stage)
+        customer.lifecycle_stage = stage
+        audit_record(tenant, None, "customer.lifecycle", customer,
+                     before={"lifecycle_stage": current}, after={"lifecycle_stage": stage})
+
+
+# --- matching an order to a customer --------------------------------------------------------
+
+def match_customer(tenant, phone: str, email: str) -> tuple[Customer | None, bool]:
+    """(customer, ambiguous): the customer whose phone or email the order carries.
+
+    Ambiguous when the phone and the email belong to two different customers: the order
+    stays unlinked and shows under "Đơn liên quan" on both profiles.
+    """
+    by_phone = (CustomerPhone.objects.for_tenant(tenant).filter(normalized=phone)
+                .select_related("customer__tenant").first() if phone else None)
+    by_email = (CustomerEmail.objects.for_tenant(tenant).filter(email=email)
+                .select_related("customer__tenant").first() if email else None)
+    found = {row.customer.pk: row.customer for row in (by_phone, by_email) if row}
+    if len(found) > 1:
+        return None, True
+    return (next(iter(found.values())) if found else None), False
+
+
+# --- the order services ---------------------------------------------------------------------
+
+def _clean_contact(contact: dict) -> dict:
+    phone = (contact.get("phone") or "").strip()
+    try:
+        normalized = normalize_phone(phone) if phone else ""
+    except ValidationError as exc:
+        raise ValidationError({"contact_phone": exc.messages}) from exc
+    return {"contact_name": (contact.get("name") or "").strip()[:200],
+            "contact_phone": phone, "contact_phone_normalized": normalized,
+            "contact_email": normalize_email(contact.get("email") or ""),
+            "contact_address": (contact.get("address") or "").strip()[:255]}
+
+
+@transaction.atomic
+def order_create(*, tenant, actor, data: dict, lines: list[dict] | None = None,
+                 customer: Customer | None = None) -> Order:
+    """Record an order. ``data``: channel, external_id, status, ordered_at, delivered_at,
+    total_amount (computed from lines when missing), discount, shipping_fee, paid_amount,
+    note, contact {name, phone, email, address}. Without ``customer`` the order is linked
+    by its contact when that is unambiguous, or creates a walk-in customer (shop setting).
+    """
+    lines = lines or []
+    channel = data.get("channel")
+    if channel is not None and channel.tenant_id != tenant.pk:
+        raise ValidationError({"channel": _("This channel belongs to another shop.")})
+    if customer is not None and customer.tenant_id != tenant.pk:
+        raise ValidationError({"customer": _("This customer belongs to another shop.")})
+    contact = _clean_contact(data.get("contact") or {})
+    total = data.get("total_amount")
+    if total is None:
+        total = sum(int(line["quantity"]) * int(line["unit_price"]) for line in lines) \
+            - int(data.get("discount") or 0) + int(data.get("shipping_fee") or 0)
+    status = data.get("status") or OrderStatus.NEW
+    if status == OrderStatus.RETURNED:
+        raise ValidationError({"status": _("Record a return on a delivered order instead.")})
+    paid = int(data.get("paid_amount") or 0)
+    if paid > total:
+        raise ValidationError({"paid_amount": _("Paid is more than the order total.")})
+
+    if customer is None and (contact["contact_phone_normalized"] or contact["contact_email"]):
+        customer, ambiguous = match_customer(tenant, contact["contact_phone_normalized"],
+                                             contact["contact_email"])
+        if customer is None and not ambiguous and tenant.auto_create_guest_customers:
+            customer = _guest_from_contact(tenant, actor, contact, channel)
+
+    (number,) = TenantSequence.next_values(tenant, "order")
+    order = Order(tenant=tenant, number=number, code=order_code(number), channel=channel,
+                  external_id=(data.get("external_id") or "").strip(), status=status,
+                  ordered_at=data.get("ordered_at") or timezone.now(),
+                  total_amount=total, discount=int(data.get("discount") or 0),
+                  shipping_fee=int(data.get("shipping_fee") or 0), paid_amount=paid,
+                  note=data.get("note") or "", created_by=actor, **contact)
+    _set_delivery(order, data.get("delivered_at"))
+    order.full_clean(exclude=["customer"])
+    with _tracking(order):
+        order.customer = customer
+        order.save()
+        OrderLine.objects.bulk_create(
+            OrderLine(tenant=tenant, order=order, product_name=line["product_name"],
+                      sku=line.get("sku", ""), quantity=int(line["quantity"]),
+                      unit_price=int(line["unit_price"]))
+            for line in lines)
+        if paid:
+            Payment.objects.create(tenant=tenant, order=order, amount=paid,
+                                   paid_at=order.ordered_at, created_by=actor,
+                                   note=_("Paid when ordering"))
+    audit_record(tenant, actor, "order.create", order, after={
+        "code": order.code, "status": status, "total_amount": total,
+        "customer": customer.code if customer else None})
+    if status == OrderStatus.DELIVERED:
+        transaction.on_commit(lambda: order_delivered.send(sender=Order, order=order))
+    return order
+
+
+def _guest_from_contact(tenant, actor, contact, channel) -> Customer:
+    return customer_services.customer_create(tenant=tenant, actor=actor, data={
+        "full_name": contact["contact_name"] or contact["contact_phone"]
+        or contact["contact_email"],
+        "phone": contact["contact_phone"], "email": contact["contact_email"],
+        "street": contact["contact_address"], "source": channel,
+    })
+
+
+@transaction.atomic
+def order_set_status(*, tenant, actor, order: Order, status: str,
+                     delivered_at: datetime.datetime | None = None) -> Order:
+    order = _lock_order(order)
+    if order.tenant_id != tenant.pk:
+        raise ValidationError(_("This order belongs to another shop."))
+    if status == order.status:
+        return order
+    if status not in STATUS_TRANSITIONS.get(order.status, set()):
+        raise ValidationError({"status": _("An order cannot go from “%(a)s” to “%(b)s”.") % {
+            "a": OrderStatus(order.status).label, "b": OrderStatus(status).label}})
+    before = order.status
+    with _tracking(order):
+        order.status = status
+        _set_delivery(order, delivered_at)
+        order.save()
+    audit_record(tenant, actor, "order.status", order, before={"status": before},
+                 after={"status": status})
+    if status == OrderStatus.DELIVERED:
+        transaction.on_commit(lambda: order_delivered.send(sender=Order, order=order))
+    return order
+
+
+@transaction.atomic
+def order_record_payment(*, tenant, actor, order: Order, amount: int,
+                         paid_at: datetime.datetime | None = None, note: str = "") -> Payment:
+    order = _lock_order(order)
+    if order.tenant_id != tenant.pk:
+        raise ValidationError(_("This order belongs to another shop."))
+    if amount <= 0:
+        raise ValidationError({"amount": _("Enter an amount above 0.")})
+    if order.paid_amount + amount > order.total_amount - order.returned_amount:
+        raise ValidationError({"amount": _("This pays more than is owed (%(owed)s đồng).") % {
+            "owed": f"{order.total_amount - order.returned_amount - order.paid_amount:,}"
+            .replace(",", ".")}})
+    with _tracking(order):
+        order.paid_amount += amount
+        order.save(update_fields=["paid_amount", "updated_at"])
+        payment = Payment.objects.create(tenant=tenant, order=order, amount=amount,
+                                         paid_at=paid_at or timezone.now(), note=note,
+                                         created_by=actor)
+    audit_record(tenant, actor, "order.payment", order, after={"amount": amount,
+                                                               "paid_amount": order.paid_amount})
+    return payment
+
+
+@transaction.atomic
+def order_return(*, tenant, actor, order: Order, amount: int, reason: str = "",
+                 returned_at: datetime.datetime | None = None) -> Return:
+    """Goods sent back: the amount leaves spend; a fully returned order stops counting."""
+    order = _lock_order(order)
+    if order.tenant_id != tenant.pk:
+        raise ValidationError(_("This order belongs to another shop."))
+    if order.status != OrderStatus.DELIVERED:
+        raise ValidationError(_("Only a delivered order can be returned."))
+    if amount <= 0 or order.returned_amount + amount > order.total_amount:
+        raise ValidationError({"amount": _("A return is between 1 đồng and what is left of "
+                                           "the order (%(left)s đồng).") % {
+            "left": f"{order.total_amount - order.returned_amount:,}".replace(",", ".")}})
+    with _tracking(order):
+        order.returned_amount += amount
+        if order.returned_amount == order.total_amount:
+            order.status = OrderStatus.RETURNED
+        order.save(update_fields=["returned_amount", "status", "updated_at"])
+        row = Return.objects.create(tenant=tenant, order=order, amount=amount, reason=reason,
+                                    returned_at=returned_at or timezone.now(),
+                                    created_by=actor)
+    audit_record(tenant, actor, "order.return", order, after={
+        "amount": amount, "reason": reason, "status": order.status})
+    return row
+
+
+@transaction.atomic
+def order_link_customer(*, tenant, actor, order: Order, customer: Customer | None) -> Order:
+    """Attach the order to a customer (or detach it); both customers' stats follow."""
+    order = _lock_order(order)
+    if order.tenant_id != tenant.pk or (customer is not None and customer.tenant_id != tenant.pk):
+        raise ValidationError(_("The order and the customer must belong to this shop."))
+    before = order.customer.code if order.customer else None
+    if order.customer_id == (customer.pk if customer else None):
+        return order
+    with _tracking(order):
+        order.customer = customer
+        order.save(update_fields=["customer", "updated_at"])
+    audit_record(tenant, actor, "order.link", order, before={"customer": before},
+                 after={"customer": customer.code if customer else None})
+    return order
+
+
+# --- recompute and the nightly rules ---------------------------------------------------------
+
+RECOMPUTE_BATCH = 50_000
+
+
+def _progress_key(job_id: str) -> str:
+    return f"orders:recompute:{job_id}"
+
+
+def recompute_progress(job_id: str) -> dict | None:
+    return cache.get(_progress_key(job_id))
+
+
+def aggregates_recompute(*, tenant_id: int, customer_ids=None, job_id: str | None = None,
+                         batch: int = RECOMPUTE_BATCH) -> int:
+    """Recompute every customer's aggregates set-based, batch by batch of customer ids
+    (each batch its own transaction, so a failed run can simply be run again). Reports
+    progress under ``job_id`` and returns how many stats rows changed."""
+    customers = Customer.objects.filter(tenant_id=tenant_id)
+    if customer_ids is not None:
+        customers = customers.filter(pk__in=customer_ids)
+    bounds = customers.aggregate(lo=Min("pk"), hi=Max("pk"))
+    changed = 0
+    progress = {"done": 0, "total": 0, "changed": 0, "finished": False}
+    if bounds["lo"] is not None:
+        lo, hi = bounds["lo"], bounds["hi"]
+        progress["total"] = hi - lo + 1
+        ids = list(customer_ids) if customer_ids is not None else None
+        for start in range(lo, hi + 1, batch):
+            end = min(start + batch - 1, hi)
+            with transaction.atomic():
+                changed += aggregates.recompute_batch(tenant_id, start, end, customer_ids=ids)
+            progress.update(done=end - lo + 1, changed=changed)
+            if job_id:
+                cache.set(_progress_key(job_id), progress, 3600)
+    progress.update(finished=True, changed=changed, done=progress["total"])
+    if job_id:
+        cache.set(_progress_key(job_id), progress, 3600)
+    return changed
+
+
+@transaction.atomic
+def lifecycle_recompute(*, tenant: Tenant) -> dict:
+    """Nightly: VIP back to Đã mua hàng when no month of the window qualifies any more;
+    VIP / Đã mua hàng for customers whose stats say so (repairs any drift)."""
+    from .models import CustomerStats
+
+    window = MonthlySpend.objects.filter(customer_id=OuterRef("pk"),
+                                         month__gte=vip_window_start(tenant),
+                                         spend__gte=tenant.vip_threshold)
+    customers = Customer.objects.for_tenant(tenant)
+    expired = list(customers.filter(lifecycle_stage=LifecycleStage.VIP)
+                   .exclude(Exists(window)).values_list("pk", flat=True))
+    promoted = list(customers.exclude(lifecycle_stage=LifecycleStage.VIP)
+                    .filter(Exists(window)).values_list("pk", flat=True))
+    bought = Exists(CustomerStats.objects.filter(customer_id=OuterRef("pk"),
+                                                 delivered_orders__gt=0))
+    purchased = list(customers.filter(lifecycle_stage__in=[LifecycleStage.NEW,
+                                                           LifecycleStage.POTENTIAL])
+                     .filter(bought).exclude(pk__in=promoted).values_list("pk", flat=True))
+    for ids, stage in ((expired, LifecycleStage.PURCHASED), (promoted, LifecycleStage.VIP),
+                       (purchased, LifecycleStage.PURCHASED)):
+        for customer in customers.filter(pk__in=ids):
+            audit_record(tenant, None, "customer.lifecycle", customer,
+                         before={"lifecycle_stage": customer.lifecycle_stage},
+                         after={"lifecycle_stage": stage})
+        customers.filter(pk__in=ids).update(lifecycle_stage=stage)
+    return {"vip_expired": len(expired), "vip_promoted": len(promoted),
+            "purchased": len(purchased)}
+
+
+def channel_by_code(tenant, code: str) -> Source | None:
+    return Source.objects.for_tenant(tenant).filter(code=code, is_active=True).first()

@@ -1,0 +1,243 @@
+import uuid
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import FormView, TemplateView
+
+from crm import services as crm_services
+from crm.forms import ApiKeyForm
+from crm.models import ApiKey, Role
+from crm.tenancy import BackofficeMixin, TenantScopedMixin, tenant_get_object_or_404
+from customers.models import Customer
+from customers.selectors import scope_customers
+from customers.views import CustomerTabView
+
+from . import selectors, services, tasks
+from .filters import OrderFilterSet
+from .forms import OrderForm, OrderLineFormSet, PaymentForm, ReturnForm
+from .models import Order, OrderStatus
+
+
+class OrderScopedMixin(TenantScopedMixin):
+    """Orders of the shop; a collaborator sees the orders of their own customers only."""
+
+    model = Order
+    required_role = Role.STAFF
+
+    def scope_queryset(self, queryset):
+        membership = self.request.membership
+        if membership.role == Role.STAFF and membership.tenant.staff_see_own_customers_only:
+            return queryset.filter(customer__assigned_staff=membership)
+        return queryset
+
+
+class OrderListView(OrderScopedMixin, TemplateView):
+    template_name = "orders/order_list.html"
+
+    def get_context_data(self, **kwargs):
+        request = self.request
+        filterset = OrderFilterSet(request.GET or None, queryset=self.get_queryset(),
+                                   tenant=request.tenant)
+        queryset = selectors.order_search(filterset.qs, request.GET.get("q", ""))
+        page, count, more = selectors.order_list(queryset=queryset,
+                                                 after=request.GET.get("after"),
+                                                 before=request.GET.get("before"))
+        params = request.GET.copy()
+        for key in ("after", "before"):
+            params.pop(key, None)
+        return super().get_context_data(filter=filterset, page=page, count=count, more=more,
+                                        query=request.GET.get("q", ""),
+                                        base_query=params.urlencode(), **kwargs)
+
+
+class OrderCreateView(BackofficeMixin, TemplateView):
+    required_role = Role.STAFF
+    template_name = "orders/order_form.html"
+
+    def get(self, request):
+        initial = {}
+        if code := request.GET.get("customer"):
+            initial["customer"] = code
+        return self.render_to_response(self.get_context_data(
+            form=OrderForm(tenant=request.tenant, initial=initial),
+            lines=OrderLineFormSet(prefix="lines")))
+
+    def post(self, request):
+        form = OrderForm(request.POST, tenant=request.tenant)
+        lines = OrderLineFormSet(request.POST, prefix="lines")
+        if form.is_valid() and lines.is_valid():
+            rows = [f.cleaned_data for f in lines.forms
+                    if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+            try:
+                order = services.order_create(tenant=request.tenant, actor=request.user,
+                                              data=form.service_data(), lines=rows,
+                                              customer=form.cleaned_data.get("customer"))
+            except ValidationError as error:
+                form.add_error(None, error.messages)
+            else:
+                messages.success(request, _("Order %(code)s recorded.") % {"code": order.code})
+                return redirect("orders:order_detail", code=order.code)
+        return self.render_to_response(self.get_context_data(form=form, lines=lines))
+
+
+class OrderDetailView(OrderScopedMixin, TemplateView):
+    template_name = "orders/order_detail.html"
+
+    def get_order(self):
+        return tenant_get_object_or_404(
+            self.get_queryset().select_related("customer", "channel__parent", "created_by")
+            .prefetch_related("lines", "payments", "returns"),
+            code=self.kwargs["code"].upper())
+
+    def get_context_data(self, **kwargs):
+        order = self.get_order()
+        return super().get_context_data(
+            order=order,
+            next_statuses=[(s, OrderStatus(s).label)
+                           for s in services.STATUS_TRANSITIONS.get(order.status, ())],
+            payment_form=kwargs.pop("payment_form", PaymentForm()),
+            return_form=kwargs.pop("return_form", ReturnForm()), **kwargs)
+
+
+class OrderActionView(OrderDetailView):
+    """POST status / payment / return / link on an order, through its service."""
+
+    def post(self, request, code, action):
+        order = self.get_order()
+        actor, tenant = request.user, request.tenant
+        try:
+            if action == "status":
+                services.order_set_status(tenant=tenant, actor=actor, order=order,
+                                          status=request.POST.get("status", ""))
+                messages.success(request, _("Status updated."))
+            elif action == "payment":
+                form = PaymentForm(request.POST)
+                if not form.is_valid():
+                    return self.render_to_response(self.get_context_data(payment_form=form))
+                services.order_record_payment(tenant=tenant, actor=actor, order=order,
+                                              amount=form.cleaned_data["amount"],
+                                              note=form.cleaned_data["note"])
+                messages.success(request, _("Payment recorded."))
+            elif action == "return":
+                form = ReturnForm(request.POST)
+                if not form.is_valid():
+                    return self.render_to_response(self.get_context_data(return_form=form))
+                services.order_return(tenant=tenant, actor=actor, order=order,
+                                      amount=form.cleaned_data["amount"],
+                                      reason=form.cleaned_data["reason"])
+                messages.success(request, _("Return recorded."))
+            elif action == "link":
+                customer = tenant_get_object_or_404(
+                    scope_customers(Customer.objects.for_tenant(tenant), request.membership),
+                    code=request.POST.get("customer", "").upper())
+                services.order_link_customer(tenant=tenant, actor=actor, order=order,
+                                             customer=customer)
+                messages.success(request, _("Order %(order)s linked to %(customer)s.") % {
+                    "order": order.code, "customer": customer.code})
+                back = request.POST.get("next", "")
+                if back.startswith("/admin/"):
+                    return redirect(back)
+            else:
+                return redirect("orders:order_detail", code=order.code)
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        return redirect("orders:order_detail", code=order.code)
+
+
+# --- profile tabs --------------------------------------------------------------------------
+
+class CustomerOrdersTab(CustomerTabView):
+    tab_key = "orders"
+    tab_template = "orders/tabs/orders.html"
+
+    def tab_context(self, customer):
+        orders = selectors.customer_orders(customer)
+        return {"orders": orders[:100], "order_totals": selectors.totals(orders)}
+
+
+class CustomerRelatedTab(CustomerTabView):
+    tab_key = "related"
+    tab_template = "orders/tabs/related.html"
+
+    def tab_context(self, customer):
+        return {"orders": selectors.related_orders(customer)[:100],
+                "can_link": self.request.membership.has_role(Role.STAFF)}
+
+
+class CustomerReturnsTab(CustomerTabView):
+    tab_key = "returns"
+    tab_template = "orders/tabs/returns.html"
+
+    def tab_context(self, customer):
+        returns = list(selectors.customer_returns(customer)[:100])
+        return {"returns": returns, "returned_total": sum(r.amount for r in returns)}
+
+
+class CustomerDebtTab(CustomerTabView):
+    tab_key = "debt"
+    tab_template = "orders/tabs/debt.html"
+
+    def tab_context(self, customer):
+        orders, owed = selectors.customer_debts(customer)
+        return {"orders": orders, "owed": owed,
+                "payments": selectors.customer_payments(customer)[:50]}
+
+
+# --- settings: recompute and API keys -------------------------------------------------------
+
+class RecomputeView(BackofficeMixin, TemplateView):
+    """Recompute the shop's order figures now, with a progress bar (Celery + cache)."""
+
+    required_role = Role.MANAGER
+    template_name = "orders/recompute.html"
+
+    def get_template_names(self):
+        if self.request.htmx and self.request.GET.get("job"):
+            return ["orders/_recompute_progress.html"]
+        return [self.template_name]
+
+    def get_context_data(self, **kwargs):
+        job = self.request.GET.get("job", "")
+        progress = services.recompute_progress(job) if job else None
+        return super().get_context_data(job=job, progress=progress, **kwargs)
+
+    def post(self, request):
+        job = uuid.uuid4().hex
+        tenant_id = request.tenant.pk
+        transaction.on_commit(lambda: tasks.aggregates_recompute.delay(tenant_id, job_id=job))
+        return redirect(f"{reverse('orders:recompute')}?job={job}")
+
+
+class ApiKeysView(BackofficeMixin, FormView):
+    required_role = Role.OWNER
+    template_name = "orders/api_keys.html"
+    form_class = ApiKeyForm
+
+    def get_context_data(self, **kwargs):
+        keys = ApiKey.objects.for_tenant(self.request.tenant).order_by("-created_at")
+        return super().get_context_data(keys=keys, **kwargs)
+
+    def form_valid(self, form):
+        key, secret = crm_services.api_key_create(tenant=self.request.tenant,
+                                                  actor=self.request.user,
+                                                  name=form.cleaned_data["name"])
+        return self.render_to_response(self.get_context_data(form=ApiKeyForm(), new_key=secret,
+                                                             new_key_name=key.name))
+
+
+class ApiKeyRevokeView(TenantScopedMixin, View):
+    required_role = Role.OWNER
+    model = ApiKey
+
+    def post(self, request, pk):
+        key = tenant_get_object_or_404(self.get_queryset(), pk=pk)
+        crm_services.api_key_revoke(tenant=request.tenant, actor=request.user, key=key)
+        messages.success(request, _("Key %(name)s revoked.") % {"name": key.name})
+        return redirect("orders:api_keys")
+
