@@ -155,7 +155,12 @@ def order_create(*, tenant, actor, data: dict, lines: list[dict] | None = None,
         raise ValidationError({"channel": _("This channel belongs to another shop.")})
     if customer is not None and customer.tenant_id != tenant.pk:
         raise ValidationError({"customer": _("This customer belongs to another shop.")})
-    contact = _clean_contact(data.get("contact") or {})
+    contact_in = data.get("contact") or {}
+    if customer is not None and not any(contact_in.values()):
+        # A phone order for a known customer: the order keeps their contact of today.
+        contact_in = {"name": customer.full_name, "phone": customer.phone,
+                      "email": customer.email, "address": customer.address_display}
+    contact = _clean_contact(contact_in)
     total = data.get("total_amount")
     if total is None:
         total = sum(int(line["quantity"]) * int(line["unit_price"]) for line in lines) \

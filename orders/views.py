@@ -70,7 +70,8 @@ class OrderCreateView(BackofficeMixin, TemplateView):
     def post(self, request):
         form = OrderForm(request.POST, tenant=request.tenant)
         lines = OrderLineFormSet(request.POST, prefix="lines")
-        if form.is_valid() and lines.is_valid():
+        form_ok, lines_ok = form.is_valid(), lines.is_valid()  # both, to show every error
+        if form_ok and lines_ok:
             rows = [f.cleaned_data for f in lines.forms
                     if f.cleaned_data and not f.cleaned_data.get("DELETE")]
             try:

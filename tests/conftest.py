@@ -1,5 +1,6 @@
 import pytest
 
+from customers.defaults import seed_defaults
 from tests.crm.factories import MembershipFactory, TenantFactory
 
 
@@ -51,3 +52,12 @@ def login(client):
         return client
 
     return do
+
+
+@pytest.fixture
+def lists(tenant):
+    """The shop's default sources, tags and care statuses."""
+    from customers.selectors import lookup_lists
+
+    seed_defaults(tenant)
+    return lookup_lists(tenant)

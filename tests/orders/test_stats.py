@@ -1,0 +1,108 @@
+"""The incremental aggregates every service keeps equal the set-based recompute."""
+
+import datetime
+import random
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from customers import services as customer_services
+from orders import services
+from orders.models import CustomerStats, MonthlySpend, Order, OrderStatus
+from orders.stats import STATS_COLUMNS, recompute_batch
+
+pytestmark = pytest.mark.django_db
+
+
+def snapshot(tenant):
+    stats = {s.customer_id: tuple(getattr(s, c) for c in STATS_COLUMNS)
+             for s in CustomerStats.objects.filter(tenant=tenant)}
+    months = sorted(MonthlySpend.objects.filter(tenant=tenant)
+                    .values_list("customer_id", "month", "spend"))
+    return stats, months
+
+
+def random_events(tenant, customers, rng, steps):
+    orders: list[Order] = []
+    base = timezone.now() - datetime.timedelta(days=200)
+    for _step in range(steps):
+        event = rng.choice(["create", "create", "status", "pay", "return", "link", "link"])
+        try:
+            if event == "create" or not orders:
+                status = rng.choice(list(OrderStatus.values[:5]))
+                at = base + datetime.timedelta(days=rng.randint(0, 199), hours=rng.randint(0, 23))
+                orders.append(services.order_create(
+                    tenant=tenant, actor=None, customer=rng.choice(customers + [None]),
+                    data={"total_amount": rng.randint(0, 50) * 100_000, "status": status,
+                          "ordered_at": at, "delivered_at": at + datetime.timedelta(days=1),
+                          "paid_amount": 0}))
+            else:
+                order = rng.choice(orders)
+                order.refresh_from_db()
+                if event == "status":
+                    services.order_set_status(tenant=tenant, actor=None, order=order,
+                                              status=rng.choice(OrderStatus.values[:5]))
+                elif event == "pay":
+                    services.order_record_payment(tenant=tenant, actor=None, order=order,
+                                                  amount=rng.randint(1, 20) * 100_000)
+                elif event == "return":
+                    services.order_return(tenant=tenant, actor=None, order=order,
+                                          amount=rng.randint(1, 20) * 100_000)
+                else:
+                    services.order_link_customer(tenant=tenant, actor=None, order=order,
+                                                 customer=rng.choice(customers + [None]))
+        except ValidationError:
+            pass  # a refused event (pay more than owed, return a new order...) changes nothing
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_incremental_stats_equal_full_recompute(tenant, seed):
+    rng = random.Random(seed)
+    customers = [customer_services.customer_create(
+        tenant=tenant, actor=None, data={"full_name": f"Khách {i}", "phone": f"09120000{i:02d}"})
+        for i in range(4)]
+    random_events(tenant, customers, rng, steps=60)
+    incremental = snapshot(tenant)
+    assert Order.objects.count() > 5
+    ids = [c.pk for c in customers]
+    changed = recompute_batch(tenant.pk, min(ids), max(ids))
+    assert snapshot(tenant) == incremental
+    assert changed == 0
+
+
+def test_recompute_repairs_drift_and_reports_changes(tenant):
+    c = customer_services.customer_create(tenant=tenant, actor=None,
+                                          data={"full_name": "A", "phone": "0912000001"})
+    services.order_create(tenant=tenant, actor=None, customer=c,
+                          data={"total_amount": 500_000, "status": "delivered"})
+    CustomerStats.objects.filter(customer=c).update(total_spend=1, delivered_orders=9)
+    MonthlySpend.objects.filter(customer=c).delete()
+    assert services.aggregates_recompute(tenant_id=tenant.pk) == 1
+    stats = CustomerStats.objects.get(customer=c)
+    assert (stats.total_spend, stats.delivered_orders, stats.average_order) == (500_000, 1,
+                                                                                500_000)
+    assert MonthlySpend.objects.get(customer=c).spend == 500_000
+    assert services.aggregates_recompute(tenant_id=tenant.pk) == 0
+
+
+def test_recompute_in_batches_with_progress(tenant):
+    from django.core.cache import cache
+
+    for i in range(5):
+        customer_services.customer_create(tenant=tenant, actor=None,
+                                          data={"full_name": f"K{i}", "phone": f"091200000{i}"})
+    changed = services.aggregates_recompute(tenant_id=tenant.pk, job_id="job1", batch=2)
+    assert changed == 5  # every customer gets its (zero) stats row
+    assert cache.get("orders:recompute:job1")["finished"] is True
+    assert CustomerStats.objects.filter(tenant=tenant).count() == 5
+
+
+def test_recompute_never_touches_other_shops(tenant, other_tenant):
+    mine = customer_services.customer_create(tenant=tenant, actor=None,
+                                             data={"full_name": "A", "phone": "0912000001"})
+    theirs = customer_services.customer_create(tenant=other_tenant, actor=None,
+                                               data={"full_name": "B", "phone": "0912000001"})
+    services.aggregates_recompute(tenant_id=tenant.pk)
+    assert CustomerStats.objects.filter(customer=mine).exists()
+    assert not CustomerStats.objects.filter(customer=theirs).exists()
