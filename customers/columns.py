@@ -37,8 +37,8 @@ COLUMNS = [
     Column("company", _("Company")),
     Column("created", _("Created at"), "created"),
 ]
-DEFAULT_COLUMNS = ["code", "name", "phone", "care_status", "lifecycle", "source", "tags",
-                   "staff", "created"]
+# Fits 1366 px with the orders app's spend and last order columns.
+DEFAULT_COLUMNS = ["code", "name", "phone", "care_status", "lifecycle", "tags", "staff"]
 
 
 @dataclass

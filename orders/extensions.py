@@ -160,4 +160,10 @@ def seed_demo_orders(tenant, memberships, count: int, seed: int = 2026) -> int:
                 "contact": {"name": customer.full_name, "phone": customer.phone},
             })
             made += 1
+    # A few wholesale buyers over the VIP threshold this month.
+    for customer in customers[:3]:
+        services.order_create(tenant=tenant, actor=actor, customer=customer, data={
+            "status": OrderStatus.DELIVERED, "total_amount": tenant.vip_threshold + 5_000_000,
+            "paid_amount": tenant.vip_threshold, "note": "Đơn sỉ"})
+        made += 1
     return made
