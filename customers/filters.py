@@ -1,12 +1,10 @@
-import datetime
 
 import django_filters
 from django import forms
 from django.db.models import Count, Exists, OuterRef, Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm.filters import TenantFilterSet
+from crm.filters import TenantFilterSet, date_filter, filter_from, filter_until
 from crm.models import Membership, Role
 
 from .models import (
@@ -29,10 +27,6 @@ TAG_MODES = [("any", _("any of the tags")), ("all", _("all of the tags"))]
 def _select(multiple=False):
     attrs = {"class": "form-select form-select-sm", "data-tom-select": ""}
     return forms.SelectMultiple(attrs=attrs) if multiple else forms.Select(attrs=attrs)
-
-
-def _day_start(day: datetime.date):
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
 class CustomerFilterSet(TenantFilterSet):
@@ -63,14 +57,8 @@ class CustomerFilterSet(TenantFilterSet):
                                          method="filter_gender", widget=_select())
     birth_month = django_filters.ChoiceFilter(label=_("Birthday month"), choices=MONTH_CHOICES,
                                               widget=_select())
-    created_from = django_filters.DateFilter(
-        label=_("Created from"), method="filter_created_from",
-        widget=forms.DateInput(attrs={"class": "form-control form-control-sm",
-                                      "placeholder": "dd/mm/yyyy"}))
-    created_to = django_filters.DateFilter(
-        label=_("Created to"), method="filter_created_to",
-        widget=forms.DateInput(attrs={"class": "form-control form-control-sm",
-                                      "placeholder": "dd/mm/yyyy"}))
+    created_from = date_filter(_("Created from"), "filter_created_from")
+    created_to = date_filter(_("Created to"), "filter_created_to")
 
     class Meta:
         model = Customer
@@ -98,12 +86,11 @@ class CustomerFilterSet(TenantFilterSet):
     def filter_gender(self, queryset, name, value):
         return queryset.filter(gender="" if value == "unknown" else value)
 
-    # Days are days in Vietnam: compare with the shop's midnight, not UTC's.
     def filter_created_from(self, queryset, name, value):
-        return queryset.filter(created_at__gte=_day_start(value))
+        return filter_from(queryset, "created_at", value)
 
     def filter_created_to(self, queryset, name, value):
-        return queryset.filter(created_at__lt=_day_start(value + datetime.timedelta(days=1)))
+        return filter_until(queryset, "created_at", value)
 
 
 def customer_filterset() -> type[CustomerFilterSet]:

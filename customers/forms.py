@@ -66,6 +66,23 @@ def _split_lines(value: str) -> list[str]:
     return [v.strip() for v in re.split(r"[\n;,]+", value or "") if v.strip()]
 
 
+def customer_reference(tenant, value: str):
+    """The shop's customer a staff member means by a code (KH000123) or a phone; None for
+    an empty box; a clear error when nobody matches."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    if match := CODE_QUERY.match(value):
+        found = Customer.objects.for_tenant(tenant).filter(number=int(match.group(1))).first()
+    else:
+        normalized = try_normalize_phone(value)
+        found = contact_owner(tenant, phone=normalized) if normalized else None
+    if found is None:
+        raise ValidationError(_("No customer of this shop has code or phone %(v)s.")
+                              % {"v": value})
+    return found
+
+
 def parse_birthday(value: str) -> tuple[int | None, int | None, int | None]:
     """'15/08/1990' -> (15, 8, 1990); '15/08' -> (15, 8, None) when the year is unknown."""
     if not value or not value.strip():
@@ -197,19 +214,7 @@ class CustomerCreateForm(StyledFormMixin, TenantFormMixin, forms.Form):
         return self.cleaned_data["birthday"]
 
     def clean_referrer(self):
-        value = self.cleaned_data["referrer"].strip()
-        if not value:
-            return None
-        customers = Customer.objects.for_tenant(self.tenant)
-        if match := CODE_QUERY.match(value):
-            found = customers.filter(number=int(match.group(1))).first()
-        else:
-            normalized = try_normalize_phone(value)
-            found = contact_owner(self.tenant, phone=normalized) if normalized else None
-        if found is None:
-            raise ValidationError(_("No customer of this shop has code or phone %(v)s.")
-                                  % {"v": value})
-        return found
+        return customer_reference(self.tenant, self.cleaned_data["referrer"])
 
     def clean_avatar(self):
         avatar = self.cleaned_data.get("avatar")

@@ -165,6 +165,19 @@ def _check_address(province_code, ward_code) -> None:
         raise ValidationError({"ward_code": _("This ward is not in the chosen province.")})
 
 
+def _validated_input(tenant, data: dict) -> tuple[Contacts, list[Tag]]:
+    """The checks create and update share; returns the normalized contacts and the tags."""
+    contacts = normalize_contacts(data.get("phone", ""), data.get("extra_phones", []),
+                                  data.get("email", ""), data.get("extra_emails", []))
+    tags = list(data.get("tags", []))
+    _check_same_tenant(tenant, source=data.get("source"), referrer=data.get("referrer"),
+                       care_status=data.get("care_status"))
+    _check_people(tenant, data.get("assigned_staff"), data.get("collaborator"))
+    _check_address(data.get("province_code"), data.get("ward_code"))
+    check_tags(tenant, tags)
+    return contacts, tags
+
+
 CUSTOMER_FIELDS = [
     "full_name", "company", "tax_code", "gender", "birth_day", "birth_month", "birth_year",
     "national_id", "country", "province_code", "ward_code", "street", "legacy_address", "note",
@@ -181,14 +194,7 @@ def customer_create(*, tenant, actor, data: dict) -> Customer:
     extra_emails and tags. Raises ValidationError (ContactConflictError for a phone or email of
     another customer) and writes nothing in that case.
     """
-    contacts = normalize_contacts(data.get("phone", ""), data.get("extra_phones", []),
-                                  data.get("email", ""), data.get("extra_emails", []))
-    tags = list(data.get("tags", []))
-    _check_same_tenant(tenant, source=data.get("source"), referrer=data.get("referrer"),
-                       care_status=data.get("care_status"))
-    _check_people(tenant, data.get("assigned_staff"), data.get("collaborator"))
-    _check_address(data.get("province_code"), data.get("ward_code"))
-    check_tags(tenant, tags)
+    contacts, tags = _validated_input(tenant, data)
     if data.get("lifecycle_stage") not in (None, "", LifecycleStage.NEW,
                                            LifecycleStage.POTENTIAL):
         raise ValidationError({"lifecycle_stage": _(
@@ -422,14 +428,7 @@ def customer_update(*, tenant, actor, customer: Customer, data: dict) -> Custome
         raise ValidationError(_("This customer belongs to another shop."))
     customer = _fresh(customer)
     before = snapshot(customer)
-    contacts = normalize_contacts(data.get("phone", ""), data.get("extra_phones", []),
-                                  data.get("email", ""), data.get("extra_emails", []))
-    tags = list(data.get("tags", []))
-    _check_same_tenant(tenant, source=data.get("source"), referrer=data.get("referrer"),
-                       care_status=data.get("care_status"))
-    _check_people(tenant, data.get("assigned_staff"), data.get("collaborator"))
-    _check_address(data.get("province_code"), data.get("ward_code"))
-    check_tags(tenant, tags)
+    contacts, tags = _validated_input(tenant, data)
     if data.get("referrer") == customer:
         raise ValidationError({"referrer": _("A customer cannot refer themselves.")})
     stage = data.get("lifecycle_stage", customer.lifecycle_stage)

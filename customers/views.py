@@ -151,21 +151,28 @@ class CustomerCreateView(BackofficeMixin, FormView):
                 if self.request.membership.role != Role.COLLABORATOR else None}
 
     def form_valid(self, form):
-        try:
-            customer = services.customer_create(tenant=self.request.tenant,
-                                                actor=self.request.user,
-                                                data=form.service_data())
-        except services.ContactConflictError as conflict:
-            form.add_error(conflict.field if conflict.field in form.fields else None,
-                           conflict.messages[0])
-            return self.render_to_response(self.get_context_data(form=form,
-                                                                 conflict=conflict.customer))
-        except ValidationError as error:
-            _add_errors(form, error)
-            return self.form_invalid(form)
+        customer, failed = save_customer_form(self, form, services.customer_create,
+                                              tenant=self.request.tenant, actor=self.request.user)
+        if failed:
+            return failed
         messages.success(self.request, _("Customer %(code)s – %(name)s created.")
                          % {"code": customer.code, "name": customer.full_name})
         return redirect("customers:customer_detail", code=customer.code)
+
+
+def save_customer_form(view, form, service, **kwargs):
+    """Call the create/update service; on refusal put the errors on the form (a phone or
+    email of another customer also links to them). Returns (customer, error response)."""
+    try:
+        return service(data=form.service_data(), **kwargs), None
+    except services.ContactConflictError as conflict:
+        form.add_error(conflict.field if conflict.field in form.fields else None,
+                       conflict.messages[0])
+        return None, view.render_to_response(view.get_context_data(form=form,
+                                                                   conflict=conflict.customer))
+    except ValidationError as error:
+        _add_errors(form, error)
+        return None, view.form_invalid(form)
 
 
 def _add_errors(form, error: ValidationError):
@@ -455,17 +462,11 @@ class CustomerEditView(CustomerProfileMixin, FormView):
         return super().get_context_data(customer=self.customer, editing=True, **kwargs)
 
     def form_valid(self, form):
-        try:
-            services.customer_update(tenant=self.request.tenant, actor=self.request.user,
-                                     customer=self.customer, data=form.service_data())
-        except services.ContactConflictError as conflict:
-            form.add_error(conflict.field if conflict.field in form.fields else None,
-                           conflict.messages[0])
-            return self.render_to_response(self.get_context_data(form=form,
-                                                                 conflict=conflict.customer))
-        except ValidationError as error:
-            _add_errors(form, error)
-            return self.form_invalid(form)
+        _customer, failed = save_customer_form(self, form, services.customer_update,
+                                               tenant=self.request.tenant,
+                                               actor=self.request.user, customer=self.customer)
+        if failed:
+            return failed
         messages.success(self.request, _("Saved %(code)s.") % {"code": self.customer.code})
         return redirect("customers:customer_detail", code=self.customer.code)
 

@@ -5,10 +5,9 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.forms import StyledFormMixin
 from crm.tenancy import TenantFormMixin
-from customers.forms import CODE_QUERY
-from customers.models import Customer, Source
-from customers.normalize import normalize_phone, try_normalize_phone
-from customers.selectors import contact_owner
+from customers.forms import customer_reference
+from customers.models import Source
+from customers.normalize import normalize_phone
 
 from .models import OrderStatus
 
@@ -45,19 +44,7 @@ class OrderForm(StyledFormMixin, TenantFormMixin, forms.Form):
                            widget=forms.Textarea(attrs={"rows": 2}))
 
     def clean_customer(self):
-        value = self.cleaned_data["customer"].strip()
-        if not value:
-            return None
-        customers = Customer.objects.for_tenant(self.tenant)
-        if match := CODE_QUERY.match(value):
-            found = customers.filter(number=int(match.group(1))).first()
-        else:
-            normalized = try_normalize_phone(value)
-            found = contact_owner(self.tenant, phone=normalized) if normalized else None
-        if found is None:
-            raise ValidationError(_("No customer of this shop has code or phone %(v)s.")
-                                  % {"v": value})
-        return found
+        return customer_reference(self.tenant, self.cleaned_data["customer"])
 
     def clean_contact_phone(self):
         value = self.cleaned_data["contact_phone"]
