@@ -99,7 +99,7 @@ def customer_filterset() -> type[CustomerFilterSet]:
 
     mixins = tuple(m for ext in extensions for m in ext.filterset_mixins)
     if mixins not in _COMBINED:
-        _COMBINED[mixins] = (type("CustomerFilterSet", (*mixins, CustomerFilterSet), {})
+        _COMBINED[mixins] = (type("CustomerFilterSet", (CustomerFilterSet, *mixins), {})
                              if mixins else CustomerFilterSet)
     return _COMBINED[mixins]
 
