@@ -33,7 +33,7 @@ def _field(model, name: str):
     return model._meta.get_field(name)
 
 
-def _cursor_for(row, order: list[str]) -> str:
+def cursor_for(row, order: list[str]) -> str:
     values = [getattr(row, key.lstrip("-")) for key in order]
     return signing.dumps(values, salt=SALT, serializer=_Serializer, compress=True)
 
@@ -49,7 +49,12 @@ def _decode(cursor: str, model, order: list[str]) -> list | None:
 
 
 def _after(order: list[str], values: list, reverse: bool) -> Q:
-    """Rows strictly after ``values`` in ``order`` (or before, when ``reverse``)."""
+    """Rows strictly after ``values`` in ``order`` (or before, when ``reverse``).
+
+    (a, id) > (x, y) is written a > x OR (a = x AND id > y), plus the redundant a >= x in
+    front: without it PostgreSQL cannot turn the OR into an index range and walks the
+    index from the start (page 10,000 took a second instead of a millisecond).
+    """
     condition = Q()
     for i, key in enumerate(order):
         name = key.lstrip("-")
@@ -58,7 +63,9 @@ def _after(order: list[str], values: list, reverse: bool) -> Q:
         for prev_key, prev_value in zip(order[:i], values[:i], strict=True):
             step &= Q(**{prev_key.lstrip("-"): prev_value})
         condition |= step
-    return condition
+    first = order[0].lstrip("-")
+    descending = order[0].startswith("-") != reverse
+    return Q(**{f"{first}__{'lte' if descending else 'gte'}": values[0]}) & condition
 
 
 def keyset_paginate(queryset, *, order: list[str], after: str | None = None,
@@ -84,8 +91,8 @@ def keyset_paginate(queryset, *, order: list[str], after: str | None = None,
         has_next, has_prev = more, bool(after)
     return KeysetPage(
         rows=rows,
-        next_cursor=_cursor_for(rows[-1], order) if rows and has_next else None,
-        prev_cursor=_cursor_for(rows[0], order) if rows and has_prev else None,
+        next_cursor=cursor_for(rows[-1], order) if rows and has_next else None,
+        prev_cursor=cursor_for(rows[0], order) if rows and has_prev else None,
     )
 
 

@@ -3,7 +3,7 @@
 import re
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from crm.models import Role, UserPreference
 from crm.pagination import KeysetPage, capped_count, keyset_paginate
@@ -60,12 +60,13 @@ def customer_search(queryset: QuerySet, tenant, query: str) -> QuerySet:
     digits = re.sub(r"\D", "", query)
     if PHONE_CHARS.match(query) and len(digits) >= MIN_PHONE_DIGITS:
         prefix, digits = phone_digits_for_search(query)
-        phones = CustomerPhone.objects.for_tenant(tenant).filter(customer=OuterRef("pk"))
-        by_suffix = phones.filter(reversed_digits__startswith=digits[::-1])
-        if prefix is None:
-            return queryset.filter(Exists(by_suffix))
-        by_prefix = phones.filter(normalized__startswith=prefix)
-        return queryset.filter(Exists(by_prefix) | Exists(by_suffix))
+        match = Q(reversed_digits__startswith=digits[::-1])
+        if prefix is not None:
+            match |= Q(normalized__startswith=prefix)
+        # One IN (subquery) over the phone table, where the OR becomes a BitmapOr of the
+        # two pattern_ops indexes; an OR of two EXISTS made PostgreSQL scan every customer.
+        phones = CustomerPhone.objects.for_tenant(tenant).filter(match)
+        return queryset.filter(pk__in=phones.values("customer_id"))
     for word in fold(query).split():
         queryset = queryset.filter(search_name__contains=word)
     return queryset

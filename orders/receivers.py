@@ -11,5 +11,5 @@ def move_orders_on_merge(sender, tenant, survivor, merged, **kwargs):
     """Orders of a merged customer belong to the survivor; its aggregates are recomputed."""
     Order.objects.filter(tenant=tenant, customer=merged).update(customer=survivor)
     with transaction.atomic():
-        aggregates.recompute_batch(tenant.pk, survivor.pk, survivor.pk)
+        aggregates.recompute_batch(tenant, survivor.pk, survivor.pk)
         lifecycle_refresh(survivor, aggregates.stats_for_update(survivor))

@@ -55,9 +55,10 @@ def _tracking(order: Order):
     for pk in sorted(customers):  # a fixed lock order: no deadlock between two services
         customer = customers[pk]
         stats = aggregates.stats_for_update(customer)
-        aggregates.apply(stats, old if before_customer and before_customer.pk == pk else nothing,
-                         new if after_customer and after_customer.pk == pk else nothing)
-        lifecycle_refresh(customer, stats)
+        months_changed = aggregates.apply(
+            stats, old if before_customer and before_customer.pk == pk else nothing,
+            new if after_customer and after_customer.pk == pk else nothing, order.tenant)
+        lifecycle_refresh(customer, stats, months_changed=months_changed)
 
 
 def _lock_order(order: Order) -> Order:
@@ -77,24 +78,21 @@ def _set_delivery(order: Order, when: datetime.datetime | None) -> None:
 
 # --- lifecycle ------------------------------------------------------------------------------
 
-def vip_window_start(tenant: Tenant, now: datetime.datetime | None = None) -> datetime.date:
-    """First month of the shop's VIP window (this month and the months before it)."""
-    this_month = aggregates.month_start(now or aggregates.vietnam_now())
-    return (datetime.datetime.combine(this_month, datetime.time())
-            - aggregates.relativedelta(months=tenant.vip_window_months - 1)).date()
-
-
 def vip_qualifies(customer: Customer, tenant: Tenant) -> bool:
     return MonthlySpend.objects.filter(
-        customer_id=customer.pk, month__gte=vip_window_start(tenant),
+        customer_id=customer.pk, month__gte=aggregates.vip_window_start(tenant),
         spend__gte=tenant.vip_threshold).exists()
 
 
-def lifecycle_refresh(customer: Customer, stats) -> None:
-    """Set the automatic stage from the aggregates; manual stages stay until a first order."""
+def lifecycle_refresh(customer: Customer, stats, months_changed: bool = True) -> None:
+    """Set the automatic stage from the aggregates; manual stages stay until a first order.
+
+    VIP is asked of MonthlySpend only when a month's spend changed: a payment never
+    makes or unmakes a VIP."""
     tenant = customer.tenant
     current = Customer.objects.filter(pk=customer.pk).values_list("lifecycle_stage", flat=True)[0]
-    if vip_qualifies(customer, tenant):
+    vip = vip_qualifies(customer, tenant) if months_changed else current == LifecycleStage.VIP
+    if vip:
         stage = LifecycleStage.VIP
     elif stats.delivered_orders > 0:
         stage = LifecycleStage.PURCHASED
@@ -323,7 +321,8 @@ def aggregates_recompute(*, tenant_id: int, customer_ids=None, job_id: str | Non
     """Recompute every customer's aggregates set-based, batch by batch of customer ids
     (each batch its own transaction, so a failed run can simply be run again). Reports
     progress under ``job_id`` and returns how many stats rows changed."""
-    customers = Customer.objects.filter(tenant_id=tenant_id)
+    tenant = Tenant.objects.get(pk=tenant_id)
+    customers = Customer.objects.filter(tenant=tenant)
     if customer_ids is not None:
         customers = customers.filter(pk__in=customer_ids)
     bounds = customers.aggregate(lo=Min("pk"), hi=Max("pk"))
@@ -336,7 +335,7 @@ def aggregates_recompute(*, tenant_id: int, customer_ids=None, job_id: str | Non
         for start in range(lo, hi + 1, batch):
             end = min(start + batch - 1, hi)
             with transaction.atomic():
-                changed += aggregates.recompute_batch(tenant_id, start, end, customer_ids=ids)
+                changed += aggregates.recompute_batch(tenant, start, end, customer_ids=ids)
             progress.update(done=end - lo + 1, changed=changed)
             if job_id:
                 cache.set(_progress_key(job_id), progress, 3600)
@@ -353,7 +352,7 @@ def lifecycle_recompute(*, tenant: Tenant) -> dict:
     from .models import CustomerStats
 
     window = MonthlySpend.objects.filter(customer_id=OuterRef("pk"),
-                                         month__gte=vip_window_start(tenant),
+                                         month__gte=aggregates.vip_window_start(tenant),
                                          spend__gte=tenant.vip_threshold)
     customers = Customer.objects.for_tenant(tenant)
     expired = list(customers.filter(lifecycle_stage=LifecycleStage.VIP)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from dateutil.relativedelta import relativedelta
 from django.db import connection
-from django.db.models import Max, Min
+from django.db.models import F, Max, Min
 from django.utils import timezone
 
 from .models import CustomerStats, MonthlySpend, Order, OrderStatus
@@ -28,6 +28,16 @@ def month_start(moment: datetime.datetime) -> datetime.date:
 def three_months_ago(now: datetime.datetime | None = None) -> datetime.datetime:
     """Start of the 'last 3 months' window: the same time three months ago, in Vietnam."""
     return (now or vietnam_now()) - relativedelta(months=3)
+
+
+def vip_window_start(tenant, now: datetime.datetime | None = None) -> datetime.date:
+    """First month of the shop's VIP window (this month and the months before it).
+
+    MonthlySpend keeps only these months: the VIP rule reads nothing older, and the
+    nightly recompute rebuilds a few months per customer instead of their whole history.
+    """
+    this_month = month_start(now or vietnam_now())
+    return this_month - relativedelta(months=tenant.vip_window_months - 1)
 
 
 @dataclass(frozen=True)
@@ -63,14 +73,22 @@ def contribution(order: Order) -> Contribution:
 
 def stats_for_update(customer) -> CustomerStats:
     """The customer's stats row, locked for this transaction (created when missing)."""
-    CustomerStats.objects.get_or_create(customer_id=customer.pk,
-                                        defaults={"tenant_id": customer.tenant_id})
-    return CustomerStats.objects.select_for_update().get(customer_id=customer.pk)
+    stats = CustomerStats.objects.select_for_update().filter(customer_id=customer.pk).first()
+    if stats is None:
+        CustomerStats.objects.get_or_create(customer_id=customer.pk,
+                                            defaults={"tenant_id": customer.tenant_id})
+        stats = CustomerStats.objects.select_for_update().get(customer_id=customer.pk)
+    return stats
 
 
-def apply(stats: CustomerStats, old: Contribution, new: Contribution) -> CustomerStats:
-    """Move ``stats`` from counting ``old`` to counting ``new`` (the order row is saved)."""
+def apply(stats: CustomerStats, old: Contribution, new: Contribution, tenant) -> bool:
+    """Move ``stats`` from counting ``old`` to counting ``new`` (the order row is saved).
+
+    Returns whether a month's spend changed (only then can the VIP stage change).
+    """
     cutoff = three_months_ago()
+    if old == new:
+        return False
     stats.delivered_orders += new.delivered - old.delivered
     stats.total_spend += new.spend - old.spend
     stats.spend_3_months += new.recent_spend(cutoff) - old.recent_spend(cutoff)
@@ -89,21 +107,24 @@ def apply(stats: CustomerStats, old: Contribution, new: Contribution) -> Custome
         stats.first_order_at = min(filter(None, [stats.first_order_at, new.at]))
         stats.last_order_at = max(filter(None, [stats.last_order_at, new.at]))
     stats.save()
-    _apply_month(stats, old.month, -old.spend)
-    _apply_month(stats, new.month, new.spend)
-    return stats
+    window = vip_window_start(tenant)
+    deltas: dict = {}
+    for month, amount in ((old.month, -old.spend), (new.month, new.spend)):
+        if month is not None and month >= window:
+            deltas[month] = deltas.get(month, 0) + amount
+    for month, amount in deltas.items():
+        if amount:
+            _apply_month(stats, month, amount)
+    return any(deltas.values())
 
 
 def _apply_month(stats: CustomerStats, month, amount: int) -> None:
-    if month is None:
-        return
-    row, _created = MonthlySpend.objects.select_for_update().get_or_create(
-        customer_id=stats.customer_id, month=month, defaults={"tenant_id": stats.tenant_id})
-    row.spend += amount
-    if row.spend == 0:
-        row.delete()  # the recompute keeps no zero rows either
-    else:
-        row.save(update_fields=["spend"])
+    rows = MonthlySpend.objects.filter(customer_id=stats.customer_id, month=month)
+    if not rows.update(spend=F("spend") + amount):
+        MonthlySpend.objects.create(tenant_id=stats.tenant_id, customer_id=stats.customer_id,
+                                    month=month, spend=amount)
+    elif amount < 0:
+        rows.filter(spend=0).delete()  # the recompute keeps no zero rows either
 
 
 # --- set-based recompute --------------------------------------------------------------------
@@ -147,25 +168,20 @@ ON CONFLICT (customer_id) DO UPDATE SET
 WHERE {differs}
 """
 
-MONTHLY_UPSERT_SQL = """
+# MonthlySpend holds the VIP window only: the batch's rows are rebuilt from its orders.
+MONTHLY_DELETE_SQL = """
+DELETE FROM orders_monthlyspend
+WHERE tenant_id = %(tenant)s AND customer_id BETWEEN %(lo)s AND %(hi)s {only_m}
+"""
+
+MONTHLY_INSERT_SQL = """
 INSERT INTO orders_monthlyspend (tenant_id, customer_id, month, spend)
 SELECT tenant_id, customer_id, delivered_month, SUM(total_amount - returned_amount)
 FROM orders_order
 WHERE tenant_id = %(tenant)s AND status = 'delivered' AND customer_id BETWEEN %(lo)s AND %(hi)s
-      {only_o}
+      AND delivered_month >= %(window)s {only_o}
 GROUP BY tenant_id, customer_id, delivered_month
-ON CONFLICT (customer_id, month) DO UPDATE SET spend = excluded.spend
-WHERE orders_monthlyspend.spend <> excluded.spend
-"""
-
-MONTHLY_PRUNE_SQL = """
-DELETE FROM orders_monthlyspend
-WHERE tenant_id = %(tenant)s AND customer_id BETWEEN %(lo)s AND %(hi)s {only_m}
-  AND (spend = 0 OR NOT EXISTS (
-        SELECT 1 FROM orders_order o
-        WHERE o.tenant_id = orders_monthlyspend.tenant_id
-          AND o.customer_id = orders_monthlyspend.customer_id
-          AND o.status = 'delivered' AND o.delivered_month = orders_monthlyspend.month))
+HAVING SUM(total_amount - returned_amount) <> 0
 """
 
 
@@ -176,18 +192,20 @@ def _distinct(column: str) -> str:
     return f"{left} IS NOT {right}"  # SQLite's null-safe "different"
 
 
-def recompute_batch(tenant_id: int, lo: int, hi: int, customer_ids=None,
+def recompute_batch(tenant, lo: int, hi: int, customer_ids=None,
                     now: datetime.datetime | None = None) -> int:
     """Recompute stats and monthly spend of the shop's customers with lo <= id <= hi.
 
-    One INSERT ... SELECT ... ON CONFLICT statement for the stats, one for the months and
-    one DELETE; returns how many stats rows changed.
+    One INSERT ... SELECT ... ON CONFLICT statement for the stats (rows that did not
+    change are not written), then the batch's months of the VIP window are rebuilt;
+    returns how many stats rows changed.
     """
     now = now or vietnam_now()
     ops = connection.ops
-    params = {"tenant": tenant_id, "lo": lo, "hi": hi,
+    params = {"tenant": tenant.pk, "lo": lo, "hi": hi,
               "now": ops.adapt_datetimefield_value(now),
-              "cutoff": ops.adapt_datetimefield_value(three_months_ago(now))}
+              "cutoff": ops.adapt_datetimefield_value(three_months_ago(now)),
+              "window": ops.adapt_datefield_value(vip_window_start(tenant, now))}
     only = {"only_o": "", "only_c": "", "only_m": ""}
     if customer_ids is not None:
         placeholders = ", ".join(f"%(id{i})s" for i in range(len(customer_ids)))
@@ -199,6 +217,6 @@ def recompute_batch(tenant_id: int, lo: int, hi: int, customer_ids=None,
     with connection.cursor() as cursor:
         cursor.execute(RECOMPUTE_SQL.format(differs=differs, **only), params)
         changed = cursor.rowcount
-        cursor.execute(MONTHLY_UPSERT_SQL.format(**only), params)
-        cursor.execute(MONTHLY_PRUNE_SQL.format(**only), params)
+        cursor.execute(MONTHLY_DELETE_SQL.format(**only), params)
+        cursor.execute(MONTHLY_INSERT_SQL.format(**only), params)
     return max(changed, 0)

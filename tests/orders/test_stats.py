@@ -66,7 +66,7 @@ def test_incremental_stats_equal_full_recompute(tenant, seed):
     incremental = snapshot(tenant)
     assert Order.objects.count() > 5
     ids = [c.pk for c in customers]
-    changed = recompute_batch(tenant.pk, min(ids), max(ids))
+    changed = recompute_batch(tenant, min(ids), max(ids))
     assert snapshot(tenant) == incremental
     assert changed == 0
 
