@@ -138,7 +138,8 @@ INSERT INTO orders_customerstats
      first_order_at, last_order_at, debt, returned_amount, updated_at)
 SELECT c.id, c.tenant_id,
        COALESCE(a.delivered, 0), COALESCE(a.spend, 0), COALESCE(a.spend3, 0),
-       CASE WHEN COALESCE(a.delivered, 0) > 0 THEN a.spend / a.delivered ELSE 0 END,
+       CASE WHEN COALESCE(a.delivered, 0) > 0
+            THEN CAST(a.spend AS BIGINT) / a.delivered ELSE 0 END,
        a.first_at, a.last_at, COALESCE(a.debt, 0), COALESCE(a.returned, 0), %(now)s
 FROM customers_customer c
 LEFT JOIN (

@@ -86,6 +86,19 @@ def test_recompute_repairs_drift_and_reports_changes(tenant):
     assert services.aggregates_recompute(tenant_id=tenant.pk) == 0
 
 
+def test_average_order_is_rounded_down_like_the_incremental_update(tenant):
+    # PostgreSQL's SUM(bigint) is numeric: without the cast the recompute rounded 100,000.67
+    # up while the services round down, and every recompute "changed" such customers.
+    c = customer_services.customer_create(tenant=tenant, actor=None,
+                                          data={"full_name": "A", "phone": "0912000001"})
+    for amount in (100_000, 100_000, 100_002):
+        services.order_create(tenant=tenant, actor=None, customer=c,
+                              data={"total_amount": amount, "status": "delivered"})
+    assert CustomerStats.objects.get(customer=c).average_order == 100_000
+    assert services.aggregates_recompute(tenant_id=tenant.pk) == 0
+    assert CustomerStats.objects.get(customer=c).average_order == 100_000
+
+
 def test_recompute_in_batches_with_progress(tenant):
     from django.core.cache import cache
 
