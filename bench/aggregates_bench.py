@@ -16,11 +16,12 @@ c. One order event, each call in its own transaction as in a request: p50/p95 of
    Each is run twice: as configured (synchronous_commit on: every COMMIT waits for the WAL
    flush) and with ``SET synchronous_commit = off``, which isolates the code's own cost.
 
+   The aggregates step alone (``orders.stats.stats_for_update`` + ``apply``: lock the
+   customer's stats row, move it by the order's change, save) is timed the same way, each
+   call committed; every timed change is undone right after by an untimed opposite one.
+
 It also prints EXPLAIN (ANALYZE, BUFFERS) of the three statements of one recompute batch of
-50,000 customer ids (run inside a transaction that is rolled back), and with
-``--experiments`` times changes that would make the recompute faster (session settings, a
-covering index, rewritten SQL) without editing the project: indexes it creates are dropped
-again and monkeypatches are undone.
+50,000 customer ids (run inside a transaction that is rolled back).
 
 The data: one shop created with ``crm.services.tenant_create`` (default lists seeded),
 ``--customers`` customers and ``--orders`` orders loaded with binary COPY (psycopg 3
@@ -37,7 +38,7 @@ Run (PostgreSQL 15 on 127.0.0.1:5432, trust auth)::
 
     .venv/bin/python bench/aggregates_bench.py                      # 1M customers, 10M orders
     .venv/bin/python bench/aggregates_bench.py --customers 1000000 --orders 3000000
-    .venv/bin/python bench/aggregates_bench.py --reuse --experiments  # keep loaded data
+    .venv/bin/python bench/aggregates_bench.py --reuse                # keep loaded data
 
 The database (default ``crm_bench_orders``) is created when missing. Without ``--reuse``, or
 when ``--reuse`` does not find a complete load of the requested size, a database that
@@ -114,7 +115,8 @@ def create_database(url: str, *, drop_first: bool = False) -> None:
 
 def django_setup(url: str) -> None:
     os.environ["DATABASE_URL"] = url
-    os.environ["DEBUG"] = "1"
+    os.environ["DEBUG"] = "0"  # as in production: no query log
+    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-" + "x" * 40)
     os.environ["DJANGO_SETTINGS_MODULE"] = "crm.settings"
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     sys.path.insert(0, str(BASE_DIR))
@@ -579,23 +581,23 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
     return cuts[49], cuts[94]
 
 
-def time_calls(label: str, calls, warmup: int = 20) -> dict:
-    """Run each zero-argument call in autocommit (the service opens its own transaction)."""
-    from django.db import connection, reset_queries
+def time_calls(label: str, calls, warmup: int = 20, undo=None) -> dict:
+    """Run each zero-argument call in autocommit (the service opens its own transaction);
+    ``undo[i]``, when given, runs untimed right after ``calls[i]``."""
+    from django.db import connection
 
     timer = StatementTimer()
     samples = []
     for index, call in enumerate(calls):
-        reset_queries()
         if index < warmup:
             call()
-            continue
-        count_before, seconds_before = timer.count, timer.seconds
-        with connection.execute_wrapper(timer):
-            t = time.perf_counter()
-            call()
-            samples.append(time.perf_counter() - t)
-        del count_before, seconds_before
+        else:
+            with connection.execute_wrapper(timer):
+                t = time.perf_counter()
+                call()
+                samples.append(time.perf_counter() - t)
+        if undo:
+            undo[index]()
     p50, p95 = percentiles(samples)
     queries = timer.count / len(samples)
     in_sql = timer.seconds / len(samples)
@@ -606,6 +608,23 @@ def time_calls(label: str, calls, warmup: int = 20) -> dict:
           f"calls; {queries:.1f} queries/call, {result['sql_ms']:.2f} ms/call in SQL round trips "
           f"(mean call {result['mean_ms']:.2f} ms)")
     return result
+
+
+def stats_step(tenant, order, undo: bool = False) -> None:
+    """The aggregates step of a 1,000 đồng payment on ``order``, in its own transaction."""
+    import dataclasses
+
+    from django.db import transaction
+
+    from orders import stats as aggregates
+
+    before = aggregates.contribution(order)
+    after = dataclasses.replace(before, debt=before.debt - 1000)
+    if undo:
+        before, after = after, before
+    with transaction.atomic():
+        stats = aggregates.stats_for_update(order.customer)
+        aggregates.apply(stats, before, after, tenant)
 
 
 def measure_events(tenant, iterations: int, seed: int, warmup: int = 20) -> list[dict]:
@@ -635,6 +654,15 @@ def measure_events(tenant, iterations: int, seed: int, warmup: int = 20) -> list
                 (lambda o=orders[pk], s=after: order_set_status(tenant=tenant, actor=None,
                                                                 order=o, status=s))
                 for pk in ids], warmup))
+
+        debt_orders = Order.objects.select_related("customer").in_bulk(pick_orders(
+            tenant, "status = 'delivered' AND "
+            "total_amount - returned_amount - paid_amount >= 1000", count))
+        results.append(time_calls(
+            "aggregates step (stats_for_update + apply)" + suffix,
+            [(lambda o=o: stats_step(tenant, o)) for o in debt_orders.values()], warmup,
+            undo=[(lambda o=o: stats_step(tenant, o, undo=True))
+                  for o in debt_orders.values()]))
 
         lo, hi = sql("SELECT MIN(id), MAX(id) FROM customers_customer WHERE tenant_id = %s",
                      [tenant.pk])[0]
@@ -726,13 +754,6 @@ def print_table(recomputes: list[dict], naive: dict | None, events: list[dict]) 
             print(line)
 
 
-# --- experiments ----------------------------------------------------------------------------
-
-def run_experiments(tenant, batch: int) -> None:
-    """Time the second (unchanged) full recompute under ideas that would make it faster."""
-    print("(no experiments yet)", tenant.pk, batch)
-
-
 # --- main -----------------------------------------------------------------------------------
 
 def parse_args() -> argparse.Namespace:
@@ -748,8 +769,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--naive-sample", type=int, default=2_000)
     parser.add_argument("--iterations", type=int, default=500)
     parser.add_argument("--skip-naive", action="store_true")
-    parser.add_argument("--experiments", action="store_true",
-                        help="also time the recompute under the recommended changes")
     parser.add_argument("--seed", type=int, default=2025)
     return parser.parse_args()
 
@@ -783,8 +802,6 @@ def main() -> None:
     explain_batch(tenant, args.batch)
     naive = None if args.skip_naive else naive_recompute(tenant, args.naive_sample, args.seed)
     events = measure_events(tenant, args.iterations, args.seed)
-    if args.experiments:
-        run_experiments(tenant, args.batch)
     print_table(recomputes, naive, events)
     if load_seconds is not None:
         print(f"\nload time: {fmt_seconds(load_seconds)}")

@@ -54,16 +54,27 @@ def _tracking(order: Order):
     nothing = aggregates.NOTHING
     for pk in sorted(customers):  # a fixed lock order: no deadlock between two services
         customer = customers[pk]
+        was = old if before_customer and before_customer.pk == pk else nothing
+        now = new if after_customer and after_customer.pk == pk else nothing
         stats = aggregates.stats_for_update(customer)
-        months_changed = aggregates.apply(
-            stats, old if before_customer and before_customer.pk == pk else nothing,
-            new if after_customer and after_customer.pk == pk else nothing, order.tenant)
-        lifecycle_refresh(customer, stats, months_changed=months_changed)
+        months_changed = aggregates.apply(stats, was, now, order.tenant)
+        if months_changed or was.delivered != now.delivered:
+            # A payment or a change that leaves deliveries and months alone cannot move
+            # the stage: no need to read it.
+            lifecycle_refresh(customer, stats, months_changed=months_changed,
+                              tenant=order.tenant)
 
 
-def _lock_order(order: Order) -> Order:
-    return (Order.objects.select_for_update(of=("self",))
-            .select_related("customer", "channel").get(pk=order.pk))
+def _lock_order(order: Order, tenant: Tenant) -> Order:
+    """The order row locked for this transaction; another shop's order is refused."""
+    order = (Order.objects.select_for_update(of=("self",))
+             .select_related("customer", "channel").get(pk=order.pk))
+    if order.tenant_id != tenant.pk:
+        raise ValidationError(_("This order belongs to another shop."))
+    order.tenant = tenant  # already checked: no query for it later
+    if order.customer is not None:
+        order.customer.tenant = tenant
+    return order
 
 
 def _set_delivery(order: Order, when: datetime.datetime | None) -> None:
@@ -84,12 +95,13 @@ def vip_qualifies(customer: Customer, tenant: Tenant) -> bool:
         spend__gte=tenant.vip_threshold).exists()
 
 
-def lifecycle_refresh(customer: Customer, stats, months_changed: bool = True) -> None:
+def lifecycle_refresh(customer: Customer, stats, months_changed: bool = True,
+                      tenant: Tenant | None = None) -> None:
     """Set the automatic stage from the aggregates; manual stages stay until a first order.
 
     VIP is asked of MonthlySpend only when a month's spend changed: a payment never
     makes or unmakes a VIP."""
-    tenant = customer.tenant
+    tenant = tenant or customer.tenant
     current = Customer.objects.filter(pk=customer.pk).values_list("lifecycle_stage", flat=True)[0]
     vip = vip_qualifies(customer, tenant) if months_changed else current == LifecycleStage.VIP
     if vip:
@@ -217,9 +229,7 @@ def _guest_from_contact(tenant, actor, contact, channel) -> Customer:
 @transaction.atomic
 def order_set_status(*, tenant, actor, order: Order, status: str,
                      delivered_at: datetime.datetime | None = None) -> Order:
-    order = _lock_order(order)
-    if order.tenant_id != tenant.pk:
-        raise ValidationError(_("This order belongs to another shop."))
+    order = _lock_order(order, tenant)
     if status == order.status:
         return order
     if status not in STATUS_TRANSITIONS.get(order.status, set()):
@@ -240,9 +250,7 @@ def order_set_status(*, tenant, actor, order: Order, status: str,
 @transaction.atomic
 def order_record_payment(*, tenant, actor, order: Order, amount: int,
                          paid_at: datetime.datetime | None = None, note: str = "") -> Payment:
-    order = _lock_order(order)
-    if order.tenant_id != tenant.pk:
-        raise ValidationError(_("This order belongs to another shop."))
+    order = _lock_order(order, tenant)
     if amount <= 0:
         raise ValidationError({"amount": _("Enter an amount above 0.")})
     if order.paid_amount + amount > order.total_amount - order.returned_amount:
@@ -264,9 +272,7 @@ def order_record_payment(*, tenant, actor, order: Order, amount: int,
 def order_return(*, tenant, actor, order: Order, amount: int, reason: str = "",
                  returned_at: datetime.datetime | None = None) -> Return:
     """Goods sent back: the amount leaves spend; a fully returned order stops counting."""
-    order = _lock_order(order)
-    if order.tenant_id != tenant.pk:
-        raise ValidationError(_("This order belongs to another shop."))
+    order = _lock_order(order, tenant)
     if order.status != OrderStatus.DELIVERED:
         raise ValidationError(_("Only a delivered order can be returned."))
     if amount <= 0 or order.returned_amount + amount > order.total_amount:
@@ -289,9 +295,9 @@ def order_return(*, tenant, actor, order: Order, amount: int, reason: str = "",
 @transaction.atomic
 def order_link_customer(*, tenant, actor, order: Order, customer: Customer | None) -> Order:
     """Attach the order to a customer (or detach it); both customers' stats follow."""
-    order = _lock_order(order)
-    if order.tenant_id != tenant.pk or (customer is not None and customer.tenant_id != tenant.pk):
+    if customer is not None and customer.tenant_id != tenant.pk:
         raise ValidationError(_("The order and the customer must belong to this shop."))
+    order = _lock_order(order, tenant)
     before = order.customer.code if order.customer else None
     if order.customer_id == (customer.pk if customer else None):
         return order
