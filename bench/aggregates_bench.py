@@ -16,8 +16,8 @@ c. One order event, each call in its own transaction as in a request: p50/p95 of
    Each is run twice: as configured (synchronous_commit on: every COMMIT waits for the WAL
    flush) and with ``SET synchronous_commit = off``, which isolates the code's own cost.
 
-   The aggregates step alone (``orders.stats.stats_for_update`` + ``apply``: lock the
-   customer's stats row, move it by the order's change, save) is timed the same way, each
+   The aggregates step alone (``orders.stats.apply``: one UPDATE ... RETURNING that locks
+   the customer's stats row and moves it by the order's change) is timed the same way, each
    call committed; every timed change is undone right after by an untimed opposite one.
 
 It also prints EXPLAIN (ANALYZE, BUFFERS) of the three statements of one recompute batch of
@@ -623,8 +623,7 @@ def stats_step(tenant, order, undo: bool = False) -> None:
     if undo:
         before, after = after, before
     with transaction.atomic():
-        stats = aggregates.stats_for_update(order.customer)
-        aggregates.apply(stats, before, after, tenant)
+        aggregates.apply(order.customer, before, after, tenant)
 
 
 def measure_events(tenant, iterations: int, seed: int, warmup: int = 20) -> list[dict]:
@@ -659,7 +658,7 @@ def measure_events(tenant, iterations: int, seed: int, warmup: int = 20) -> list
             tenant, "status = 'delivered' AND "
             "total_amount - returned_amount - paid_amount >= 1000", count))
         results.append(time_calls(
-            "aggregates step (stats_for_update + apply)" + suffix,
+            "aggregates step (orders.stats.apply)" + suffix,
             [(lambda o=o: stats_step(tenant, o)) for o in debt_orders.values()], warmup,
             undo=[(lambda o=o: stats_step(tenant, o, undo=True))
                   for o in debt_orders.values()]))

@@ -56,13 +56,12 @@ def _tracking(order: Order):
         customer = customers[pk]
         was = old if before_customer and before_customer.pk == pk else nothing
         now = new if after_customer and after_customer.pk == pk else nothing
-        stats = aggregates.stats_for_update(customer)
-        months_changed = aggregates.apply(stats, was, now, order.tenant)
-        if months_changed or was.delivered != now.delivered:
+        moved = aggregates.apply(customer, was, now, order.tenant)
+        if moved.months_changed or was.delivered != now.delivered:
             # A payment or a change that leaves deliveries and months alone cannot move
             # the stage: no need to read it.
-            lifecycle_refresh(customer, stats, months_changed=months_changed,
-                              tenant=order.tenant)
+            lifecycle_refresh(customer, moved.delivered_orders,
+                              months_changed=moved.months_changed, tenant=order.tenant)
 
 
 def _lock_order(order: Order, tenant: Tenant) -> Order:
@@ -95,7 +94,7 @@ def vip_qualifies(customer: Customer, tenant: Tenant) -> bool:
         spend__gte=tenant.vip_threshold).exists()
 
 
-def lifecycle_refresh(customer: Customer, stats, months_changed: bool = True,
+def lifecycle_refresh(customer: Customer, delivered_orders: int, months_changed: bool = True,
                       tenant: Tenant | None = None) -> None:
     """Set the automatic stage from the aggregates; manual stages stay until a first order.
 
@@ -106,7 +105,7 @@ def lifecycle_refresh(customer: Customer, stats, months_changed: bool = True,
     vip = vip_qualifies(customer, tenant) if months_changed else current == LifecycleStage.VIP
     if vip:
         stage = LifecycleStage.VIP
-    elif stats.delivered_orders > 0:
+    elif delivered_orders > 0:
         stage = LifecycleStage.PURCHASED
     elif current in (LifecycleStage.PURCHASED, LifecycleStage.VIP):
         stage = LifecycleStage.NEW  # its only delivered orders were cancelled

@@ -81,32 +81,72 @@ def stats_for_update(customer) -> CustomerStats:
     return stats
 
 
-def apply(stats: CustomerStats, old: Contribution, new: Contribution, tenant) -> bool:
-    """Move ``stats`` from counting ``old`` to counting ``new`` (the order row is saved).
+MOVE_SQL = """
+UPDATE orders_customerstats SET
+    delivered_orders = delivered_orders + %(delivered)s,
+    total_spend = total_spend + %(spend)s,
+    spend_3_months = spend_3_months + %(recent)s,
+    debt = debt + %(debt)s,
+    returned_amount = returned_amount + %(returned)s,
+    average_order = CASE WHEN delivered_orders + %(delivered)s > 0
+        THEN (total_spend + %(spend)s) / (delivered_orders + %(delivered)s) ELSE 0 END,
+    {bounds}
+    updated_at = %(now)s
+WHERE customer_id = %(customer)s
+RETURNING delivered_orders, {stale}
+"""
 
-    Returns whether a month's spend changed (only then can the VIP stage change).
+# A new delivery widens the bounds; the check below says whether the delivery that left
+# (old.at) was the first or the last one, which only the customer's orders can replace.
+MOVE_BOUNDS_SQL = """
+    first_order_at = CASE WHEN first_order_at IS NULL OR first_order_at > %(at)s
+        THEN %(at)s ELSE first_order_at END,
+    last_order_at = CASE WHEN last_order_at IS NULL OR last_order_at < %(at)s
+        THEN %(at)s ELSE last_order_at END,"""
+MOVE_STALE_SQL = "(first_order_at = %(old_at)s OR last_order_at = %(old_at)s)"
+
+
+@dataclass(frozen=True)
+class Moved:
+    delivered_orders: int
+    months_changed: bool
+
+
+def apply(customer, old: Contribution, new: Contribution, tenant) -> Moved:
+    """Move the customer's stats from counting ``old`` to counting ``new`` (the order row is
+    saved): one UPDATE ... RETURNING that also locks the stats row for the transaction (it
+    also runs when nothing changes: every customer with an order has its stats row).
+
+    ``months_changed`` says whether a month's spend changed (only then can VIP change).
     """
+    ops = connection.ops
     cutoff = three_months_ago()
-    if old == new:
-        return False
-    stats.delivered_orders += new.delivered - old.delivered
-    stats.total_spend += new.spend - old.spend
-    stats.spend_3_months += new.recent_spend(cutoff) - old.recent_spend(cutoff)
-    stats.debt += new.debt - old.debt
-    stats.returned_amount += new.returned - old.returned
-    stats.average_order = (stats.total_spend // stats.delivered_orders
-                           if stats.delivered_orders else 0)
-    if old.at is not None and old.at in (stats.first_order_at, stats.last_order_at) \
-            and old.at != new.at:
-        # The first or last delivery left: ask the customer's orders again (indexed).
-        bounds = Order.objects.filter(customer_id=stats.customer_id,
+    leaving = old.at is not None and old.at != new.at
+    params = {
+        "delivered": new.delivered - old.delivered, "spend": new.spend - old.spend,
+        "recent": new.recent_spend(cutoff) - old.recent_spend(cutoff),
+        "debt": new.debt - old.debt, "returned": new.returned - old.returned,
+        "now": ops.adapt_datetimefield_value(timezone.now()), "customer": customer.pk,
+        "at": ops.adapt_datetimefield_value(new.at),
+        "old_at": ops.adapt_datetimefield_value(old.at),
+    }
+    query = MOVE_SQL.format(bounds=MOVE_BOUNDS_SQL if new.at is not None else "",
+                            stale=MOVE_STALE_SQL if leaving else "FALSE")
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        row = cursor.fetchone()
+        if row is None:  # first order of this customer: the row is made, then moved
+            CustomerStats.objects.get_or_create(customer_id=customer.pk,
+                                                defaults={"tenant_id": customer.tenant_id})
+            cursor.execute(query, params)
+            row = cursor.fetchone()
+    delivered_orders, stale_bounds = row[0], bool(row[1])
+    if stale_bounds:
+        bounds = Order.objects.filter(customer_id=customer.pk,
                                       status=OrderStatus.DELIVERED).aggregate(
             first=Min("delivered_at"), last=Max("delivered_at"))
-        stats.first_order_at, stats.last_order_at = bounds["first"], bounds["last"]
-    elif new.at is not None:
-        stats.first_order_at = min(filter(None, [stats.first_order_at, new.at]))
-        stats.last_order_at = max(filter(None, [stats.last_order_at, new.at]))
-    stats.save()
+        CustomerStats.objects.filter(customer_id=customer.pk).update(
+            first_order_at=bounds["first"], last_order_at=bounds["last"])
     window = vip_window_start(tenant)
     deltas: dict = {}
     for month, amount in ((old.month, -old.spend), (new.month, new.spend)):
@@ -114,14 +154,14 @@ def apply(stats: CustomerStats, old: Contribution, new: Contribution, tenant) ->
             deltas[month] = deltas.get(month, 0) + amount
     for month, amount in deltas.items():
         if amount:
-            _apply_month(stats, month, amount)
-    return any(deltas.values())
+            _apply_month(customer, month, amount)
+    return Moved(delivered_orders, any(deltas.values()))
 
 
-def _apply_month(stats: CustomerStats, month, amount: int) -> None:
-    rows = MonthlySpend.objects.filter(customer_id=stats.customer_id, month=month)
+def _apply_month(customer, month, amount: int) -> None:
+    rows = MonthlySpend.objects.filter(customer_id=customer.pk, month=month)
     if not rows.update(spend=F("spend") + amount):
-        MonthlySpend.objects.create(tenant_id=stats.tenant_id, customer_id=stats.customer_id,
+        MonthlySpend.objects.create(tenant_id=customer.tenant_id, customer_id=customer.pk,
                                     month=month, spend=amount)
     elif amount < 0:
         rows.filter(spend=0).delete()  # the recompute keeps no zero rows either

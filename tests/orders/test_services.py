@@ -225,3 +225,21 @@ def test_merge_moves_orders_and_stats(tenant, manager):
     assert Order.objects.filter(customer=survivor).count() == 2
     assert stats(survivor).total_spend == 300_000
     assert MonthlySpend.objects.get(customer=survivor).spend == 300_000
+
+
+def test_order_events_stay_a_few_statements(tenant, django_assert_num_queries):
+    """Every order event is in the request path (and the ingest API): pin its statements.
+    A payment: lock the order, update it, insert the payment, one UPDATE ... RETURNING for
+    the stats, the audit row, plus the savepoint pair of the service's transaction."""
+    c = customer(tenant)
+    delivered = order(tenant, c, total=500_000)
+    shipping = order(tenant, c, total=300_000, status="shipping")
+    with django_assert_num_queries(7):
+        services.order_record_payment(tenant=tenant, actor=None, order=delivered,
+                                      amount=100_000)
+    # Delivered: the order, the stats, this month's spend (its row is there), the stage and
+    # the VIP check.
+    with django_assert_num_queries(9):
+        services.order_set_status(tenant=tenant, actor=None, order=shipping,
+                                  status="delivered")
+    assert (stats(c).delivered_orders, stats(c).debt) == (2, 700_000)
