@@ -30,7 +30,8 @@ def setup_django(database_url: str) -> None:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
             conn.execute(f'CREATE DATABASE "{name}"')
     os.environ["DATABASE_URL"] = database_url
-    os.environ["DEBUG"] = "1"
+    os.environ["DEBUG"] = "0"  # as in production: no query log
+    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-" + "x" * 40)
     os.environ.pop("REDIS_URL", None)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings")
     import django

@@ -63,6 +63,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg
+from _common import FAMILY, GIVEN, MIDDLE, MOBILE
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/crm_bench_orders"
@@ -74,17 +75,9 @@ RECOMPUTE_GOAL_S = 10.0
 EVENT_GOAL_MS = 2.0
 LOADED_TABLES = ("orders_order", "customers_customer")
 
-FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng",
-          "Bùi", "Đỗ", "Hồ", "Ngô", "Dương", "Lý"]
-MIDDLE = ["Văn", "Thị", "Hữu", "Đức", "Minh", "Ngọc", "Thu", "Thanh", "Quang"]
-GIVEN = ["An", "Bình", "Châu", "Dũng", "Đức", "Giang", "Hà", "Hải", "Hạnh", "Hùng", "Hương",
-         "Khánh", "Lan", "Linh", "Long", "Mai", "Minh", "Nam", "Nga", "Ngọc", "Phúc", "Phương",
-         "Quân", "Quỳnh", "Sơn", "Tâm", "Thảo", "Trang", "Tuấn", "Vy", "Yến"]
 STREETS = ["Lê Lợi", "Nguyễn Huệ", "Trần Hưng Đạo", "Hai Bà Trưng", "Lý Thường Kiệt",
            "Cách Mạng Tháng Tám", "Điện Biên Phủ", "Phan Đình Phùng", "Võ Văn Tần", "Hùng Vương"]
-MOBILE_PREFIXES = ["090", "091", "093", "094", "096", "097", "098", "032", "033", "034", "035",
-                   "036", "037", "038", "039", "070", "079", "077", "076", "078", "081", "082",
-                   "083", "084", "085", "086", "088", "056", "058"]
+MOBILE_PREFIXES = ["0" + prefix for prefix in MOBILE]
 
 
 # --- setup ----------------------------------------------------------------------------------

@@ -46,7 +46,7 @@ class ShopSettingsForm(StyledFormMixin, forms.ModelForm):
             "staff_see_own_customers_only", "only_managers_change_care_status",
             "auto_create_guest_customers",
         ]
-        widgets = {"vip_threshold": forms.NumberInput(attrs={"step": 1000000, "min": 0})}
+        widgets = {"vip_threshold": forms.NumberInput(attrs={"step": 1, "min": 0})}
 
     def clean_vip_window_months(self):
         value = self.cleaned_data["vip_window_months"]

@@ -11,7 +11,14 @@ from customers.normalize import normalize_phone
 
 from .models import OrderStatus
 
-MONEY = {"min_value": 0, "widget": forms.NumberInput(attrs={"step": 1000, "min": 0})}
+
+def money_input(minimum: int = 0) -> forms.NumberInput:
+    """Amounts in đồng: any whole number (a step of 1,000 would make the browser refuse
+    12.500 đ, and with min 1 it would only accept 1.001, 2.001...)."""
+    return forms.NumberInput(attrs={"step": 1, "min": minimum, "inputmode": "numeric"})
+
+
+MONEY = {"min_value": 0, "widget": money_input()}
 
 
 class OrderForm(StyledFormMixin, TenantFormMixin, forms.Form):
@@ -81,7 +88,7 @@ class OrderLineForm(StyledFormMixin, forms.Form):
     sku = forms.CharField(label=_("SKU"), max_length=64, required=False)
     quantity = forms.IntegerField(label=_("Quantity"), min_value=1, initial=1)
     unit_price = forms.IntegerField(label=_("Unit price (đồng)"), min_value=0,
-                                    widget=forms.NumberInput(attrs={"step": 1000, "min": 0}))
+                                    widget=money_input())
 
 
 class BaseLineFormSet(forms.BaseFormSet):
@@ -101,11 +108,11 @@ class StatusForm(forms.Form):
 
 class PaymentForm(StyledFormMixin, forms.Form):
     amount = forms.IntegerField(label=_("Amount (đồng)"), min_value=1,
-                                widget=forms.NumberInput(attrs={"step": 1000, "min": 1}))
+                                widget=money_input(1))
     note = forms.CharField(label=_("Note"), max_length=255, required=False)
 
 
 class ReturnForm(StyledFormMixin, forms.Form):
     amount = forms.IntegerField(label=_("Amount returned (đồng)"), min_value=1,
-                                widget=forms.NumberInput(attrs={"step": 1000, "min": 1}))
+                                widget=money_input(1))
     reason = forms.CharField(label=_("Reason"), max_length=255, required=False)
