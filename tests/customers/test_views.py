@@ -1,4 +1,5 @@
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -187,3 +188,35 @@ def test_deactivated_status_hidden_from_new_choices(login, manager, lists):
     assert status.is_active is False
     form_page = client.get(f"{LIST}new/").content.decode()
     assert f'value="{status.pk}">{status.name}' not in form_page
+
+
+def picture(fmt: str, size=(8, 8), name=None):
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, "orange").save(buffer, format=fmt)
+    return SimpleUploadedFile(name or f"a.{fmt.lower()}", buffer.getvalue())
+
+
+@pytest.mark.parametrize(("upload", "message"), [
+    (lambda: picture("PNG"), None),
+    (lambda: picture("GIF"), "Hãy dùng ảnh JPEG, PNG hoặc WebP."),
+    (lambda: picture("BMP", size=(900, 900)), "Ảnh lớn hơn 2 MB."),  # 2.4 MB
+    (lambda: SimpleUploadedFile("a.png", b"%PDF-1.4 not a picture"),
+     "Hãy tải lên một hình ảnh hợp lệ"),
+])
+def test_avatar_upload_type_and_size(login, manager, settings, tmp_path, upload, message):
+    settings.MEDIA_ROOT = tmp_path
+    response = login(manager).post(f"{LIST}new/", {
+        "full_name": "A", "phone": "0912345678", "country": "VN", "lifecycle_stage": "new",
+        "membership_state": "guest", "avatar": upload()})
+    if message is None:
+        assert response.status_code == 302
+        avatar = Customer.objects.get().avatar
+        assert avatar.name.startswith("avatars/") and (tmp_path / avatar.name).exists()
+    else:
+        assert response.status_code == 200
+        assert message in response.content.decode()
+        assert Customer.objects.count() == 0
