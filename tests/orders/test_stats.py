@@ -99,6 +99,25 @@ def test_average_order_is_rounded_down_like_the_incremental_update(tenant):
     assert CustomerStats.objects.get(customer=c).average_order == 100_000
 
 
+def test_recompute_repairs_monthly_spend_rows(tenant):
+    c = customer_services.customer_create(tenant=tenant, actor=None,
+                                          data={"full_name": "A", "phone": "0912000001"})
+    other = customer_services.customer_create(tenant=tenant, actor=None,
+                                              data={"full_name": "B", "phone": "0912000002"})
+    for who in (c, other):
+        services.order_create(tenant=tenant, actor=None, customer=who,
+                              data={"total_amount": 500_000, "status": "delivered"})
+    expected = snapshot(tenant)
+    this_month = MonthlySpend.objects.get(customer=c).month
+    MonthlySpend.objects.filter(customer=c).update(spend=1)  # drifted
+    last_month = (this_month - datetime.timedelta(days=1)).replace(day=1)
+    MonthlySpend.objects.create(tenant=tenant, customer=c, month=last_month, spend=9)  # no order
+    MonthlySpend.objects.create(tenant=tenant, customer=other, month=datetime.date(2020, 1, 1),
+                                spend=9)  # before the VIP window
+    services.aggregates_recompute(tenant_id=tenant.pk)
+    assert snapshot(tenant) == expected
+
+
 def test_recompute_in_batches_with_progress(tenant):
     from django.core.cache import cache
 
