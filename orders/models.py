@@ -66,9 +66,10 @@ class Order(TenantOwned):
         indexes = [
             models.Index(fields=["tenant", "ordered_at", "id"], name="order_list_idx"),
             # Covering (PostgreSQL): the aggregates recompute reads only this index.
-            models.Index(fields=["tenant", "customer", "status"], name="order_stats_idx",
+            models.Index(fields=["tenant", "customer", "status", "delivered_month"],
+                         name="order_stats_idx",
                          include=["total_amount", "returned_amount", "paid_amount",
-                                  "delivered_at", "delivered_month"]),
+                                  "delivered_at"]),
             models.Index(fields=["tenant", "contact_phone_normalized"], name="order_phone_idx"),
             models.Index(fields=["tenant", "contact_email"], name="order_email_idx"),
             models.Index(fields=["tenant", "status", "ordered_at"], name="order_status_idx"),

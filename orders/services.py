@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, Max, Min, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -321,6 +321,9 @@ def recompute_progress(job_id: str) -> dict | None:
     return cache.get(_progress_key(job_id))
 
 
+ANALYZE_AFTER_CHANGES = 10_000
+
+
 def aggregates_recompute(*, tenant_id: int, customer_ids=None, job_id: str | None = None,
                          batch: int = RECOMPUTE_BATCH) -> int:
     """Recompute every customer's aggregates set-based, batch by batch of customer ids
@@ -344,6 +347,11 @@ def aggregates_recompute(*, tenant_id: int, customer_ids=None, job_id: str | Non
             progress.update(done=end - lo + 1, changed=changed)
             if job_id:
                 cache.set(_progress_key(job_id), progress, 3600)
+    if changed >= ANALYZE_AFTER_CHANGES and connection.vendor == "postgresql":
+        # Fresh planner statistics for the recompute's own joins and the list's sorts
+        # (autovacuum would get there, later; with it off, never).
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE orders_customerstats, orders_monthlyspend")
     progress.update(finished=True, changed=changed, done=progress["total"])
     if job_id:
         cache.set(_progress_key(job_id), progress, 3600)

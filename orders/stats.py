@@ -209,7 +209,8 @@ FROM (
     ) a ON a.customer_id = c.id
     WHERE c.tenant_id = %(tenant)s AND c.id BETWEEN %(lo)s AND %(hi)s {only_c}
 ) n
-LEFT JOIN orders_customerstats s ON s.customer_id = n.customer_id
+LEFT JOIN orders_customerstats s
+       ON s.customer_id = n.customer_id AND s.customer_id BETWEEN %(lo)s AND %(hi)s
 WHERE s.customer_id IS NULL OR {differs_n}
 ON CONFLICT (customer_id) DO UPDATE SET
     delivered_orders = excluded.delivered_orders, total_spend = excluded.total_spend,
@@ -221,8 +222,10 @@ WHERE {differs}
 """
 
 # MonthlySpend holds the VIP window only. Rows of the batch that no longer match a month of
-# delivered spend go (an order's spend is never negative: a month has spend when one of its
-# delivered orders is not wholly returned), then new or different months are written.
+# the window with delivered spend go (an order's spend is never negative: a month has spend
+# when one of its delivered orders is not wholly returned), then new or different months are
+# written. The OR keeps the NOT EXISTS a subplan: one index-only probe of order_stats_idx
+# per row (as an anti-join, DELETE would fetch every order row from the heap).
 MONTHLY_DELETE_SQL = """
 DELETE FROM orders_monthlyspend
 WHERE tenant_id = %(tenant)s AND customer_id BETWEEN %(lo)s AND %(hi)s {only_m}
@@ -245,7 +248,9 @@ FROM (
     GROUP BY tenant_id, customer_id, delivered_month
     HAVING SUM(total_amount - returned_amount) <> 0
 ) n
-LEFT JOIN orders_monthlyspend m ON m.customer_id = n.customer_id AND m.month = n.month
+LEFT JOIN orders_monthlyspend m
+       ON m.customer_id = n.customer_id AND m.month = n.month
+          AND m.customer_id BETWEEN %(lo)s AND %(hi)s
 WHERE m.id IS NULL OR m.spend <> n.spend
 ON CONFLICT (customer_id, month) DO UPDATE SET spend = excluded.spend
 """

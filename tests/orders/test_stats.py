@@ -138,3 +138,19 @@ def test_recompute_never_touches_other_shops(tenant, other_tenant):
     services.aggregates_recompute(tenant_id=tenant.pk)
     assert CustomerStats.objects.filter(customer=mine).exists()
     assert not CustomerStats.objects.filter(customer=theirs).exists()
+
+
+def test_big_recompute_refreshes_planner_statistics(tenant, monkeypatch):
+    """On PostgreSQL a recompute that changed many rows ANALYZEs the two aggregate tables
+    (the threshold is lowered here); on SQLite nothing more happens."""
+    from django.db import connection
+
+    monkeypatch.setattr(services, "ANALYZE_AFTER_CHANGES", 2)
+    for i in range(3):
+        customer_services.customer_create(tenant=tenant, actor=None,
+                                          data={"full_name": f"K{i}", "phone": f"091200000{i}"})
+    assert services.aggregates_recompute(tenant_id=tenant.pk) == 3
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'orders_customerstats'")
+            assert cursor.fetchone()[0] >= 3  # -1 (never analyzed) without the ANALYZE
