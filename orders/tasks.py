@@ -13,12 +13,18 @@ def aggregates_recompute(tenant_id: int, customer_ids=None, job_id: str | None =
                                          job_id=job_id)
 
 
-@shared_task(name="orders.aggregates_recompute_all")
-def aggregates_recompute_all() -> int:
+def _for_every_active_shop(task) -> int:
+    """Queue ``task`` once per active shop (each shop its own task: one slow shop or one
+    failure does not hold up the others); returns how many were queued."""
     ids = list(Tenant.objects.filter(is_active=True).values_list("pk", flat=True))
     for tenant_id in ids:
-        aggregates_recompute.delay(tenant_id)
+        task.delay(tenant_id)
     return len(ids)
+
+
+@shared_task(name="orders.aggregates_recompute_all")
+def aggregates_recompute_all() -> int:
+    return _for_every_active_shop(aggregates_recompute)
 
 
 @shared_task(name="orders.lifecycle_recompute")
@@ -28,7 +34,4 @@ def lifecycle_recompute(tenant_id: int) -> dict:
 
 @shared_task(name="orders.lifecycle_recompute_all")
 def lifecycle_recompute_all() -> int:
-    ids = list(Tenant.objects.filter(is_active=True).values_list("pk", flat=True))
-    for tenant_id in ids:
-        lifecycle_recompute.delay(tenant_id)
-    return len(ids)
+    return _for_every_active_shop(lifecycle_recompute)
