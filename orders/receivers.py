@@ -12,4 +12,5 @@ def move_orders_on_merge(sender, tenant, survivor, merged, **kwargs):
     Order.objects.filter(tenant=tenant, customer=merged).update(customer=survivor)
     with transaction.atomic():
         aggregates.recompute_batch(tenant, survivor.pk, survivor.pk)
-        lifecycle_refresh(survivor, aggregates.stats_for_update(survivor).delivered_orders)
+        lifecycle_refresh(survivor, aggregates.stats_for_update(survivor).delivered_orders,
+                          tenant=tenant)
