@@ -16,3 +16,13 @@ class ShopLocaleMiddleware(LocaleMiddleware):
             language = settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
+
+
+def client_ip(request) -> str:
+    """The client's address behind our reverse proxy (used only when BEHIND_PROXY is on).
+
+    The proxy appends the address it saw to X-Forwarded-For, so the right-most entry is the
+    one it vouches for; entries to its left come from the client and may be forged.
+    """
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    return forwarded.rsplit(",", 1)[-1].strip() or request.META["REMOTE_ADDR"]

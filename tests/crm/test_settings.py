@@ -8,10 +8,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run(code: str) -> subprocess.CompletedProcess:
+def run(code: str, **extra_env: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items()
-           if k not in ("SECRET_KEY", "DEBUG", "DJANGO_SETTINGS_MODULE", "DATABASE_URL")}
+           if k not in ("SECRET_KEY", "DEBUG", "DJANGO_SETTINGS_MODULE", "DATABASE_URL",
+                        "BEHIND_PROXY")}
     env["DJANGO_SETTINGS_MODULE"] = "crm.settings"
+    env.update(extra_env)
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
 
@@ -28,3 +30,20 @@ def test_serving_without_a_secret_is_refused():
                  "settings.SECRET_KEY")
     assert result.returncode != 0
     assert "SECRET_KEY setting must not be empty" in result.stderr
+
+
+PROXY_SETTINGS = ("import django; django.setup(); from django.conf import settings; "
+                  "print(settings.SECURE_PROXY_SSL_HEADER, settings.RATELIMIT_IP_META_KEY)")
+
+
+def test_forwarded_headers_are_ignored_without_a_proxy():
+    result = run(PROXY_SETTINGS)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["None", "None"]
+
+
+def test_forwarded_headers_are_trusted_behind_the_proxy():
+    result = run(PROXY_SETTINGS, BEHIND_PROXY="1")
+    assert result.returncode == 0, result.stderr
+    assert "('HTTP_X_FORWARDED_PROTO', 'https')" in result.stdout
+    assert result.stdout.split()[-1] == "crm.middleware.client_ip"
