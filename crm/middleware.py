@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
+from django.utils.cache import add_never_cache_headers
 
 
 class ShopLocaleMiddleware(LocaleMiddleware):
@@ -26,3 +27,28 @@ def client_ip(request) -> str:
     """
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
     return forwarded.rsplit(",", 1)[-1].strip() or request.META["REMOTE_ADDR"]
+
+
+# The backoffice never uses these browser features; denying them means an injected script
+# or a framed page cannot ask a shop's staff for their camera, location or a payment.
+PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in (
+    "accelerometer", "camera", "display-capture", "geolocation", "gyroscope", "magnetometer",
+    "microphone", "midi", "payment", "publickey-credentials-get", "serial", "usb",
+))
+# Pages under these prefixes carry customers' personal data (or the form that leads to
+# it): no browser or shared cache may keep a copy, e.g. after logout on a shop computer.
+NO_STORE_PREFIXES = ("/admin/", "/platform/", "/r/")
+
+
+class SecurityHeadersMiddleware:
+    """Headers Django's SecurityMiddleware does not set: Permissions-Policy, no-store."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        if request.path_info.startswith(NO_STORE_PREFIXES):
+            add_never_cache_headers(response)
+        return response

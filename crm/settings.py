@@ -10,6 +10,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -39,6 +40,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "import_export",
     "django_ratelimit",
+    "csp",
     "crm",
     "customers",
     "orders",
@@ -49,6 +51,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "crm.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "crm.middleware.ShopLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -182,6 +186,26 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY el
 RATELIMIT_IP_META_KEY = "crm.middleware.client_ip" if BEHIND_PROXY else None
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): scripts only from our own static files, so an
+# injected <script> or on*= attribute does not run. Every handler lives in static/js and
+# htmx runs with allowEval off (base.html's htmx-config), so no 'unsafe-eval' either.
+# Styles keep 'unsafe-inline': templates colour tags and statuses with style="" attributes
+# from shop data, and Tabler/Tom Select set inline styles.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        # Tabler's CSS draws checkboxes and select arrows as data: SVGs; the favicon is data:.
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 SESSION_COOKIE_AGE = 60 * 60 * 12
 
 LOGGING = {

@@ -83,3 +83,19 @@ document.addEventListener("click", function (e) {
   add.parentNode.insertBefore(copy, add);
   total.value = index + 1;
 });
+
+// Selects that submit their form on change (shop switcher, language, rows per page). A plain
+// submit, as before: a full page load, not an htmx request. Handlers live here, not in
+// on*= attributes, because the Content-Security-Policy allows scripts from files only.
+document.addEventListener("change", function (e) {
+  if (e.target.matches("select[data-autosubmit]")) e.target.form.submit();
+});
+
+// Tabs loaded by htmx (customer profile): the clicked tab becomes the active one.
+document.addEventListener("click", function (e) {
+  var link = e.target.closest("[data-htmx-tabs] .nav-link");
+  if (!link) return;
+  link.closest("[data-htmx-tabs]").querySelectorAll(".nav-link").forEach(function (a) {
+    a.classList.toggle("active", a === link);
+  });
+});

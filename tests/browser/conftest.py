@@ -36,12 +36,22 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server):
+    from playwright.sync_api import expect
+
     context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="vi-VN",
                                   base_url=live_server.url)
     page = context.new_page()
     page.set_default_timeout(15_000)
+    expect.set_options(timeout=15_000)
+    # Chromium reports what the Content-Security-Policy blocked on the console: a handler
+    # or script the policy stops is a feature that silently does nothing for the user.
+    csp_violations = []
+    page.on("console", lambda msg: csp_violations.append(msg.text)
+            if "Content Security Policy" in msg.text else None)
     yield page
     context.close()
+    if csp_violations:
+        pytest.fail("Content-Security-Policy violations:\n" + "\n".join(csp_violations))
 
 
 @pytest.fixture

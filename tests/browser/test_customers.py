@@ -1,4 +1,7 @@
+import re
+
 import pytest
+from playwright.sync_api import expect
 
 from customers import services
 from customers.defaults import seed_defaults
@@ -21,13 +24,12 @@ def test_search_as_you_type_by_phone_and_name(page, shop, browser_login, shot):
     page.goto("/admin/customers/")
     assert "3 khách hàng" in page.get_by_test_id("result-count").inner_text()
     page.fill("#q", "+84 987-654")
-    page.wait_for_function("document.querySelector('[data-testid=result-count]')"
-                           ".innerText.startsWith('1 ')")
+    expect(page.get_by_test_id("result-count")).to_have_text(re.compile(r"^1 "))
     assert page.locator("tbody tr").count() == 1
     assert "Trần Thị Thu Hà" in page.locator("tbody").inner_text()
     assert "q=%2B84" in page.url  # the search is in the address bar (htmx push-url)
     page.fill("#q", "duc nguyen")
-    page.wait_for_function("document.querySelector('tbody').innerText.includes('Đức')")
+    expect(page.locator("tbody")).to_contain_text("Đức")
     shot(page, "customer-list-search")
     page.click("text=Nguyễn Văn Đức")
     page.wait_for_url("**/admin/customers/KH000001/")
@@ -43,7 +45,7 @@ def test_create_customer_with_ward_select_and_duplicate_phone(page, shop, browse
     # Province is a Tom Select: type to find, click the option; wards load by htmx.
     page.locator("#id_province_code-ts-control").fill("Hà Nội")
     page.locator(".ts-dropdown .option", has_text="Thành phố Hà Nội").click()
-    page.wait_for_function("document.querySelectorAll('#id_ward_code option').length > 10")
+    page.locator("#id_ward_code option").nth(10).wait_for(state="attached")
     page.select_option("#id_ward_code", label="Phường Ba Đình")
     page.click("button[type=submit].btn-primary")
     conflict = page.get_by_test_id("conflict")
@@ -60,14 +62,12 @@ def test_find_by_phone_change_care_status_see_history(page, shop, browser_login,
     browser_login(shop)
     page.goto("/admin/customers/")
     page.fill("#q", "0987.654.321")
-    page.wait_for_function("document.querySelector('[data-testid=result-count]')"
-                           ".innerText.startsWith('1 ')")
+    expect(page.get_by_test_id("result-count")).to_have_text(re.compile(r"^1 "))
     page.click("tbody >> text=Trần Thị Thu Hà")
     page.wait_for_url("**/admin/customers/KH000002/")
     page.get_by_test_id("care-status").click()
     page.locator("#overview .dropdown-item", has_text="Chốt đơn").first.click()
-    page.wait_for_function("document.querySelector('[data-testid=care-status]')"
-                           ".innerText.includes('Chốt đơn')")
+    expect(page.get_by_test_id("care-status")).to_contain_text("Chốt đơn")
     shot(page, "customer-profile")
     page.click("a.nav-link:has-text('Lịch sử thay đổi')")
     page.wait_for_url("**/admin/customers/KH000002/history/")
@@ -77,7 +77,6 @@ def test_find_by_phone_change_care_status_see_history(page, shop, browser_login,
     page.click("a.nav-link:has-text('Ghi chú & hoạt động')")
     page.fill("textarea[name=body]", "Khách hẹn gọi lại thứ Hai")
     page.click("text=Thêm ghi chú")
-    page.wait_for_function("document.querySelector('#activity').innerText"
-                           ".includes('hẹn gọi lại thứ Hai')")
+    expect(page.locator("#activity")).to_contain_text("hẹn gọi lại thứ Hai")
     assert "đổi trạng thái chăm sóc: — → Chốt đơn" in page.locator("#activity").inner_text()
     shot(page, "customer-activity")
