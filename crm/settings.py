@@ -206,6 +206,7 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     },
 }
+CSRF_FAILURE_VIEW = "crm.views.csrf_failure"
 SESSION_COOKIE_AGE = 60 * 60 * 12
 
 LOGGING = {

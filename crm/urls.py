@@ -38,5 +38,9 @@ urlpatterns = [
     # Django's own admin is for platform operators (is_staff) only, away from the shops' UI.
     path("platform/", admin.site.urls),
 ]
+# 403 and 404 use Django's views with templates/403.html and 404.html; the 500 page needs
+# an error id that the log line carries.
+handler500 = "crm.views.server_error"
+
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

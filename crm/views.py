@@ -1,5 +1,10 @@
+import logging
+import uuid
+
 from django.contrib import messages
-from django.shortcuts import redirect
+from django.http import HttpResponseServerError
+from django.shortcuts import redirect, render
+from django.template import loader
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -9,6 +14,8 @@ from . import registry, services
 from .forms import ShopSettingsForm, SwitchTenantForm
 from .models import Role
 from .tenancy import BackofficeMixin, requires_role, switch_tenant
+
+logger = logging.getLogger(__name__)
 
 
 class DashboardView(BackofficeMixin, TemplateView):
@@ -70,3 +77,34 @@ class SettingsView(BackofficeMixin, FormView):
         messages.success(self.request, _("Shop settings saved."))
         return super().form_valid(form)
 
+
+
+def server_error(request):
+    """handler500: a page with a short id that the log line carries, so a shop can quote
+    it to support and the operator finds the traceback.
+
+    500.html is rendered without the request: no context processor or database query may
+    run when something is already broken (the database may be the thing that is down).
+    """
+    error_id = uuid.uuid4().hex[:8]
+    # Called inside Django's except block, so logger.exception has the traceback.
+    logger.exception("Server error %s on %s %s", error_id, request.method, request.path,
+                     extra={"error_id": error_id})
+    try:
+        response = HttpResponseServerError(
+            loader.get_template("500.html").render({"error_id": error_id}))
+    except Exception:  # a broken template or static manifest must still give a 500 page
+        logger.exception("Could not render 500.html for error %s", error_id)
+        response = HttpResponseServerError(
+            _("Server error. Error id: %(error_id)s") % {"error_id": error_id},
+            content_type="text/plain; charset=utf-8")
+    # Django's django.request logger would log the same traceback again without the id.
+    response._has_been_logged = True
+    return response
+
+
+def csrf_failure(request, reason=""):
+    """CSRF_FAILURE_VIEW: most failures are a form left open past the session or cookies
+    blocked; say so in the shop's language instead of Django's English page. Django has
+    already logged the reason (django.security.csrf)."""
+    return render(request, "403_csrf.html", status=403)

@@ -34,3 +34,12 @@ def test_selects_submit_their_form_and_htmx_runs_without_eval(page, manager, bro
     page.goto("/admin/customers/")
     page.select_option("#page-size", "50")
     page.wait_for_url("**size=50**")
+
+
+def test_not_found_page_in_the_layout(page, manager, browser_login, shot):
+    browser_login(manager)
+    response = page.goto("/admin/customers/KH999999/")
+    assert response.status == 404
+    expect(page.get_by_test_id("error-page")).to_contain_text("404")
+    assert page.locator(".navbar-vertical").is_visible()
+    shot(page, "error-404")
