@@ -10,6 +10,9 @@ def audit_record(tenant, actor, action: str, obj=None, before=None, after=None) 
     ids); they feed the profile's history tab and must stay readable after the related row
     is renamed or deleted.
     """
+    # The actor is a membership (a person), a system actor (no author) or, in old call
+    # sites and the platform admin, a user.
+    actor = getattr(actor, "user", actor)
     if obj is not None and getattr(obj, "tenant_id", tenant.pk) != tenant.pk:
         raise ValueError("audit_record: object belongs to another shop")
     return AuditLog.objects.create(

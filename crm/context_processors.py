@@ -1,3 +1,4 @@
+from .access import Permissions
 from .navigation import nav_for
 
 
@@ -10,4 +11,6 @@ def backoffice(request):
         "membership": membership,
         "memberships": request.memberships,
         "nav_items": nav_for(membership, request.path),
+        # {% if can.customer.assign %}: buttons and fields follow the access table.
+        "can": Permissions(membership),
     }

@@ -8,6 +8,7 @@ import json
 from dataclasses import dataclass
 
 from django.core import signing
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 
 SALT = "crm.keyset"
@@ -29,8 +30,13 @@ class _Serializer:
         return json.loads(data.decode())
 
 
-def _field(model, name: str):
-    return model._meta.get_field(name)
+def _field(queryset, name: str):
+    """The field that parses a cursor value: a model field, or an annotation's output
+    field for sorts on computed values (e.g. total spend from the stats table)."""
+    annotation = queryset.query.annotations.get(name)
+    if annotation is not None:
+        return annotation.output_field
+    return queryset.model._meta.get_field(name)
 
 
 def cursor_for(row, order: list[str]) -> str:
@@ -38,14 +44,18 @@ def cursor_for(row, order: list[str]) -> str:
     return signing.dumps(values, salt=SALT, serializer=_Serializer, compress=True)
 
 
-def _decode(cursor: str, model, order: list[str]) -> list | None:
+def _decode(cursor: str, queryset, order: list[str]) -> list | None:
     try:
         raw = signing.loads(cursor, salt=SALT, serializer=_Serializer)
     except (signing.BadSignature, ValueError):
         return None
     if not isinstance(raw, list) or len(raw) != len(order):
         return None
-    return [_field(model, key.lstrip("-")).to_python(v) for key, v in zip(order, raw, strict=True)]
+    try:
+        return [_field(queryset, key.lstrip("-")).to_python(v)
+                for key, v in zip(order, raw, strict=True)]
+    except ValidationError:
+        return None  # a cursor from another sort: start from the first page
 
 
 def _after(order: list[str], values: list, reverse: bool) -> Q:
@@ -71,12 +81,11 @@ def _after(order: list[str], values: list, reverse: bool) -> Q:
 def keyset_paginate(queryset, *, order: list[str], after: str | None = None,
                     before: str | None = None, size: int = 50) -> KeysetPage:
     """One page of ``queryset`` in ``order`` (its last key must be unique, e.g. id)."""
-    model = queryset.model
     reverse = False
-    if before and (values := _decode(before, model, order)) is not None:
+    if before and (values := _decode(before, queryset, order)) is not None:
         reverse = True
         queryset = queryset.filter(_after(order, values, reverse=True))
-    elif after and (values := _decode(after, model, order)) is not None:
+    elif after and (values := _decode(after, queryset, order)) is not None:
         queryset = queryset.filter(_after(order, values, reverse=False))
     else:
         after = None

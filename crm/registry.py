@@ -10,6 +10,7 @@ class SettingsSection:
     url_name: str
     icon: str
     description: str = ""
+    action: str = "settings.view"  # the access table's action that shows the section
 
 
 settings_sections: list[SettingsSection] = []

@@ -3,9 +3,10 @@
 * ``TenantMiddleware`` resolves the shop once per request from the user's memberships
   (the session only remembers which of *their* shops is active; it is re-validated on
   every request) and sets ``request.tenant``, ``request.membership``, ``request.memberships``.
-* ``BackofficeMixin`` guards every backoffice view: signed in, member of a shop, role high
-  enough. ``TenantScopedMixin`` gives the view a queryset that starts from the shop and
-  scopes the form's choice lists the same way.
+* ``BackofficeMixin`` guards every backoffice view: signed in, member of a shop, allowed
+  the view's ``action`` by the access table (``crm.access``). ``TenantScopedMixin`` gives
+  the view a queryset that starts from the shop and scopes the form's choice lists the
+  same way.
 * ``tenant_get_object_or_404`` is the access function: a missing object and another shop's
   object are the same 404.
 """
@@ -14,12 +15,12 @@ from functools import wraps
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from .models import ROLE_RANK, Membership, Role
+from . import access
+from .models import Membership
 
 SESSION_KEY = "active_tenant_id"
 
@@ -57,19 +58,18 @@ def switch_tenant(request, tenant_id: int) -> bool:
     return True
 
 
-def check_role(request, minimum: str) -> None:
-    """The single role check. Raises PermissionDenied below ``minimum``."""
-    membership = getattr(request, "membership", None)
-    if membership is None or ROLE_RANK[membership.role] < ROLE_RANK[minimum]:
-        raise PermissionDenied(_("Your role in this shop does not allow this action."))
+def check_action(request, action: str) -> None:
+    """The view's door check, from the access table. Services check again before writing."""
+    access.require(getattr(request, "membership", None), action)
 
 
 def _no_shop(request):
     return render(request, "crm/no_shop.html", status=403)
 
 
-def requires_role(minimum: str = Role.COLLABORATOR):
-    """Decorator for function views: signed in, a member of a shop, at least ``minimum``."""
+def requires_action(action: str):
+    """Decorator for function views: signed in, a member of a shop, allowed ``action``."""
+    access.POLICY[action]  # noqa: B018 -- an unknown action fails at import, not at request
 
     def decorator(view):
         @wraps(view)
@@ -78,30 +78,39 @@ def requires_role(minimum: str = Role.COLLABORATOR):
                 return redirect_to_login(request.get_full_path())
             if request.membership is None:
                 return _no_shop(request)
-            check_role(request, minimum)
+            check_action(request, action)
             return view(request, *args, **kwargs)
 
+        wrapped.access_action = action
         return wrapped
 
     return decorator
 
 
 class BackofficeMixin(LoginRequiredMixin):
-    """Every backoffice view: signed in, member of the active shop, role >= required_role."""
+    """Every backoffice view: signed in, member of the active shop, allowed ``action``.
 
-    required_role = Role.COLLABORATOR
+    ``action`` names the row of the access table (crm/access.py) needed to open the page;
+    a test walks every URL and fails for a view without one.
+    """
+
+    action = "dashboard.view"
 
     def dispatch(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
             return self.handle_no_permission()
         if request.membership is None:
             return _no_shop(request)
-        check_role(request, self.required_role)
+        check_action(request, self.action)
         return super().dispatch(request, *args, **kwargs)
 
     @property
     def tenant(self):
         return self.request.tenant
+
+    @property
+    def actor(self):
+        return self.request.membership
 
 
 def scope_choice_fields(form, tenant) -> None:

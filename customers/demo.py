@@ -5,6 +5,7 @@ import random
 from django.core.exceptions import ValidationError
 from faker import Faker
 
+from crm import access
 from crm.models import Role
 
 from . import services
@@ -59,7 +60,7 @@ def seed_demo_customers(tenant, memberships: dict, count: int, seed: int = 2026)
             "note": fake.sentence() if rng.random() < 0.3 else "",
         }
         try:
-            services.customer_create(tenant=tenant, actor=owner.user if owner else None,
+            services.customer_create(tenant=tenant, actor=owner or access.SYSTEM,
                                      data=data)
             created += 1
         except ValidationError:

@@ -5,6 +5,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from crm import access
 from crm.forms import StyledFormMixin
 from crm.models import Membership, Role
 from crm.tenancy import TenantFormMixin
@@ -13,7 +14,6 @@ from .columns import all_columns
 from .models import (
     PROVINCE_CHOICES,
     CareStatus,
-    Customer,
     Gender,
     LifecycleStage,
     MembershipState,
@@ -23,7 +23,7 @@ from .models import (
     wards_of,
 )
 from .normalize import normalize_phone, try_normalize_phone
-from .selectors import CODE_QUERY, contact_owner
+from .selectors import CODE_QUERY, customers_visible_to
 
 MAX_AVATAR_BYTES = 2 * 1024 * 1024
 COUNTRY_CHOICES = [
@@ -66,17 +66,18 @@ def _split_lines(value: str) -> list[str]:
     return [v.strip() for v in re.split(r"[\n;,]+", value or "") if v.strip()]
 
 
-def customer_reference(tenant, value: str):
-    """The shop's customer a staff member means by a code (KH000123) or a phone; None for
-    an empty box; a clear error when nobody matches."""
+def customer_reference(visible, value: str):
+    """The customer a staff member means by a code (KH000123) or a phone, among the
+    customers ``visible`` to them (customers.selectors.customers_visible_to); None for an
+    empty box; a clear error when nobody matches (a customer they may not see is nobody)."""
     value = (value or "").strip()
     if not value:
         return None
     if match := CODE_QUERY.match(value):
-        found = Customer.objects.for_tenant(tenant).filter(number=int(match.group(1))).first()
+        found = visible.filter(number=int(match.group(1))).first()
     else:
         normalized = try_normalize_phone(value)
-        found = contact_owner(tenant, phone=normalized) if normalized else None
+        found = visible.filter(phones__normalized=normalized).first() if normalized else None
     if found is None:
         raise ValidationError(_("No customer of this shop has code or phone %(v)s.")
                               % {"v": value})
@@ -168,10 +169,22 @@ class CustomerCreateForm(StyledFormMixin, TenantFormMixin, forms.Form):
     avatar = forms.ImageField(label=_("Avatar"), required=False,
                               help_text=_("JPEG, PNG or WebP, at most 2 MB."))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, actor, **kwargs):
+        self.actor = actor
         super().__init__(*args, **kwargs)
+        # Offer only what the access table lets this person set; the service refuses the
+        # rest from any other door.
+        if not access.can(actor, "customer.assign"):
+            del self.fields["assigned_staff"], self.fields["collaborator"]
+        if not access.can(actor, "customer.set_care_status"):
+            del self.fields["care_status"]
+        if not access.can(actor, "customer.approve_membership"):
+            self.fields["membership_state"].choices = [
+                (s, label) for s, label in self.fields["membership_state"].choices
+                if s != MembershipState.ACTIVE]
         for name in ("source", "assigned_staff", "collaborator", "care_status", "province_code"):
-            self.fields[name].widget.attrs["data-tom-select"] = ""
+            if name in self.fields:
+                self.fields[name].widget.attrs["data-tom-select"] = ""
         province = self.data.get("province_code") or self.initial.get("province_code")
         if province and str(province).isdigit():
             self.fields["ward_code"].choices = [("", "—"), *wards_of(int(province))]
@@ -214,7 +227,8 @@ class CustomerCreateForm(StyledFormMixin, TenantFormMixin, forms.Form):
         return self.cleaned_data["birthday"]
 
     def clean_referrer(self):
-        return customer_reference(self.tenant, self.cleaned_data["referrer"])
+        return customer_reference(customers_visible_to(self.actor, self.tenant),
+                                  self.cleaned_data["referrer"])
 
     def clean_avatar(self):
         avatar = self.cleaned_data.get("avatar")
@@ -336,8 +350,16 @@ class BulkActionForm(TenantFormMixin, forms.Form):
                                    "data-bulk-param": "add_tag remove_tag",
                                    "aria-label": _("Tag")}))
 
-    def __init__(self, *args, **kwargs):
+    # The access table's action behind each bulk action.
+    ACTION_RULES = {"assign_staff": "customer.assign",
+                    "set_care_status": "customer.set_care_status",
+                    "add_tag": "customer.tag", "remove_tag": "customer.tag"}
+
+    def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["action"].choices = [
+            (key, label) for key, label in self.ACTIONS
+            if access.can(actor, self.ACTION_RULES[key])]
         # Evaluate each choice list once: Select reads its choices twice when rendering.
         for name in ("staff", "care_status", "tag"):
             self.fields[name].widget.choices = list(iter(self.fields[name].choices))

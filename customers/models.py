@@ -1,6 +1,8 @@
 """The customer record and the shop-editable lists it points at."""
 
 import datetime
+import uuid
+from pathlib import Path
 
 from django.conf import settings
 from django.core.validators import RegexValidator
@@ -143,12 +145,28 @@ class MembershipState(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+def format_birthday(day, month, year) -> str:
+    """dd/mm/yyyy, or dd/mm when the year is unknown; empty without day and month."""
+    if not day or not month:
+        return ""
+    text = f"{day:02d}/{month:02d}"
+    return f"{text}/{year}" if year else text
+
+
+def avatar_path(customer, filename: str) -> str:
+    """avatars/<shop>/<random>.<ext>: the customer's own file name (often their name or
+    phone) never reaches the disk or a URL, and names cannot be guessed. The file is served
+    only through the profile's avatar view, which checks the shop."""
+    ext = Path(filename).suffix.lower()[:5] or ".jpg"
+    return f"avatars/{customer.tenant_id}/{uuid.uuid4().hex}{ext}"
+
+
 class Customer(TenantOwned):
     number = models.PositiveBigIntegerField(_("number"), editable=False)
     code = models.CharField(_("code"), max_length=20, editable=False)
     full_name = models.CharField(_("full name"), max_length=200)
     search_name = models.CharField(max_length=200, editable=False)
-    avatar = models.ImageField(_("avatar"), upload_to="avatars/%Y/%m/", blank=True)
+    avatar = models.ImageField(_("avatar"), upload_to=avatar_path, blank=True)
     company = models.CharField(_("company"), max_length=200, blank=True)
     tax_code = models.CharField(
         _("tax code"), max_length=14, blank=True,
@@ -248,10 +266,7 @@ class Customer(TenantOwned):
 
     @property
     def birthday_display(self) -> str:
-        if not self.birth_day or not self.birth_month:
-            return ""
-        text = f"{self.birth_day:02d}/{self.birth_month:02d}"
-        return f"{text}/{self.birth_year}" if self.birth_year else text
+        return format_birthday(self.birth_day, self.birth_month, self.birth_year)
 
     @property
     def birthday(self) -> datetime.date | None:
@@ -368,3 +383,44 @@ class CustomerAlias(TenantOwned):
 
     def __str__(self):
         return f"{self.code} -> {self.customer_id}"
+
+
+class RegistrationRequest(TenantOwned):
+    """A registration from the public page for a phone that already belongs to a customer.
+
+    An anonymous form never changes an existing customer: what was submitted waits here,
+    and a manager sees it next to the stored values in "Chờ duyệt" and chooses what to
+    apply when approving.
+    """
+
+    class State(models.TextChoices):
+        OPEN = "open", _("Waiting")
+        APPLIED = "applied", _("Approved")
+        DISMISSED = "dismissed", _("Dismissed")
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE,
+                                 related_name="registration_requests")
+    full_name = models.CharField(_("full name"), max_length=200)
+    phone = models.CharField(_("phone"), max_length=40)
+    email = models.EmailField(_("email"), blank=True)
+    birth_day = models.PositiveSmallIntegerField(null=True, blank=True)
+    birth_month = models.PositiveSmallIntegerField(null=True, blank=True)
+    birth_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    created_at = models.DateTimeField(_("submitted at"), auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("registration request")
+        verbose_name_plural = _("registration requests")
+        indexes = [models.Index(fields=["tenant", "state", "-created_at"],
+                                name="registration_open_idx")]
+
+    def __str__(self):
+        return f"{self.full_name} ({self.phone})"
+
+    @property
+    def birthday_display(self) -> str:
+        return format_birthday(self.birth_day, self.birth_month, self.birth_year)

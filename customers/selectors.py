@@ -5,7 +5,8 @@ from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
-from crm.models import Role, UserPreference
+from crm import access
+from crm.models import Membership, UserPreference
 from crm.pagination import KeysetPage, capped_count, keyset_paginate
 
 from .columns import PREFERENCE_KEY, Column, columns_by_key, default_columns, extensions
@@ -27,22 +28,36 @@ SORTS = {
 DEFAULT_SORT = "-created"
 
 
-def customers_visible_to(membership) -> QuerySet:
-    """The customers one member may see."""
-    tenant = membership.tenant if membership else None
-    return scope_customers(Customer.objects.for_tenant(tenant), membership)
+def customers_visible_to(actor, tenant=None) -> QuerySet:
+    """The customers one actor (a membership, or a system actor with ``tenant``) may see."""
+    tenant = tenant or (actor.tenant if isinstance(actor, Membership) else None)
+    return scope_customers(Customer.objects.for_tenant(tenant), actor)
 
 
-def scope_customers(queryset: QuerySet, membership) -> QuerySet:
-    """A collaborator sees only their customers; staff all of them, or only those assigned
-    to them when the shop says so."""
-    if membership is None:
-        return queryset.none()
-    if membership.role == Role.COLLABORATOR:
-        return queryset.filter(collaborator=membership)
-    if membership.role == Role.STAFF and membership.tenant.staff_see_own_customers_only:
-        return queryset.filter(assigned_staff=membership)
-    return queryset
+def scope_customers(queryset: QuerySet, actor) -> QuerySet:
+    """Narrow ``queryset`` to the customers ``actor`` may see: the access table decides
+    (crm.access.customer_visibility), this turns the answer into a filter. Every read that
+    shows or picks a customer goes through it."""
+    visibility = access.customer_visibility(actor)
+    if visibility is access.Visibility.ALL:
+        return queryset
+    if visibility is access.Visibility.ASSIGNED:
+        return queryset.filter(assigned_staff=actor)
+    if visibility is access.Visibility.COLLABORATED:
+        return queryset.filter(collaborator=actor)
+    return queryset.none()
+
+
+def can_see_customer(actor, customer) -> bool:
+    """The same rule for one customer already loaded (no query)."""
+    visibility = access.customer_visibility(actor)
+    if visibility is access.Visibility.ALL:
+        return actor.tenant_id in (None, customer.tenant_id)
+    if visibility is access.Visibility.ASSIGNED:
+        return customer.assigned_staff_id == actor.pk
+    if visibility is access.Visibility.COLLABORATED:
+        return customer.collaborator_id == actor.pk
+    return False
 
 
 def customer_search(queryset: QuerySet, tenant, query: str) -> QuerySet:
@@ -119,19 +134,6 @@ def lookup_lists(tenant) -> dict:
     }
 
 
-def contact_owner(tenant, *, phone: str | None = None, email: str | None = None):
-    """The customer holding an (already normalized) phone or email in the shop, if any."""
-    if phone:
-        row = CustomerPhone.objects.for_tenant(tenant).filter(normalized=phone).first()
-        if row:
-            return row.customer
-    if email:
-        row = CustomerEmail.objects.for_tenant(tenant).filter(email=email).first()
-        if row:
-            return row.customer
-    return None
-
-
 def list_columns(tenant, user) -> list[Column]:
     """The user's chosen list columns in their order, or the default set."""
     pref = UserPreference.objects.for_tenant(tenant).filter(user=user, key=PREFERENCE_KEY).first()
@@ -149,6 +151,7 @@ def dashboard_cards(tenant, membership) -> list[dict]:
     visible = customers_visible_to(membership)
     total, more = capped_count(visible, cap=1_000_000)
     pending, _m = capped_count(visible.filter(membership_state=MembershipState.PENDING))
+    pending += open_registration_requests(visible).count()
     return [
         {"label": _("Customers"), "value": f"{total:,}".replace(",", ".") + ("+" if more else ""),
          "icon": "ti-users"},
@@ -208,7 +211,7 @@ def customer_history(customer, limit: int = 200) -> list:
     return [describe(row) for row in customer_audit_rows(customer)[:limit]]
 
 
-def duplicate_pairs(tenant, limit: int = 100) -> list[dict]:
+def duplicate_pairs(customers: QuerySet, limit: int = 100) -> list[dict]:
     """Likely duplicates: same folded name and the same birthday or the same street.
 
     Same phone or email cannot happen: they are unique per shop (CustomerPhone and
@@ -218,7 +221,6 @@ def duplicate_pairs(tenant, limit: int = 100) -> list[dict]:
     from django.db.models import Q
     from django.utils.translation import gettext as _
 
-    customers = Customer.objects.for_tenant(tenant)
     same_name = customers.filter(search_name=OuterRef("search_name"), pk__lt=OuterRef("pk"))
     by_birthday = same_name.filter(birth_day=OuterRef("birth_day"),
                                    birth_month=OuterRef("birth_month"))
@@ -246,3 +248,13 @@ def duplicate_pairs(tenant, limit: int = 100) -> list[dict]:
                 pairs.append({"a": older, "b": newer, "reason": _("same name and birthday")
                               if same_birthday else _("same name and address")})
     return pairs
+
+
+def open_registration_requests(customers: QuerySet) -> QuerySet:
+    """Registrations of existing customers waiting for a manager, among ``customers``."""
+    from .models import RegistrationRequest
+
+    return (RegistrationRequest.objects.filter(state=RegistrationRequest.State.OPEN,
+                                               customer__in=customers)
+            .select_related("customer").prefetch_related("customer__emails")
+            .order_by("-created_at"))

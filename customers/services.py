@@ -5,8 +5,11 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm import access
+from crm.access import AccessDenied
 from crm.audit import audit_record, diff_fields
 from crm.models import AuditLog, Membership, Role, TenantSequence, UserPreference
 
@@ -21,12 +24,14 @@ from .models import (
     CustomerTag,
     LifecycleStage,
     MembershipState,
+    RegistrationRequest,
     Source,
     Tag,
     TagGroup,
     wards_of,
 )
 from .normalize import format_phone, normalize_email, normalize_phone
+from .selectors import can_see_customer, scope_customers
 from .signals import customers_merged
 
 CUSTOMER_CODE_PREFIX = "KH"
@@ -39,13 +44,19 @@ def customer_code(number: int) -> str:
 class ContactConflictError(ValidationError):
     """A phone or email already belongs to another customer of the shop."""
 
-    def __init__(self, field: str, value: str, customer: Customer):
+    def __init__(self, field: str, value: str, customer: Customer, actor):
         self.field = field
         self.value = value
-        self.customer = customer
-        message = _("%(value)s already belongs to customer %(code)s – %(name)s.") % {
-            "value": value, "code": customer.code, "name": customer.full_name,
-        }
+        # Name, code and link only for a customer the person may see; otherwise only that
+        # the number is taken (staff who see only their own customers learn nothing more).
+        self.customer = customer if can_see_customer(actor, customer) else None
+        if self.customer is not None:
+            message = _("%(value)s already belongs to customer %(code)s – %(name)s.") % {
+                "value": value, "code": customer.code, "name": customer.full_name,
+            }
+        else:
+            message = _("%(value)s already belongs to another customer of this shop.") % {
+                "value": value}
         super().__init__({field: [message]})
 
 
@@ -92,7 +103,7 @@ def normalize_contacts(phone: str, extra_phones: list[str], email: str,
     return Contacts(phones=phones, emails=emails)
 
 
-def _check_contacts_free(tenant, contacts: Contacts, customer: Customer | None) -> None:
+def _check_contacts_free(tenant, contacts: Contacts, customer: Customer | None, actor) -> None:
     numbers = [n for _r, n in contacts.phones]
     taken_phone = (
         CustomerPhone.objects.for_tenant(tenant).filter(normalized__in=numbers)
@@ -101,14 +112,14 @@ def _check_contacts_free(tenant, contacts: Contacts, customer: Customer | None) 
     )
     if taken_phone:
         raise ContactConflictError("phone", format_phone(taken_phone.normalized),
-                                   taken_phone.customer)
+                                   taken_phone.customer, actor)
     taken_email = (
         CustomerEmail.objects.for_tenant(tenant).filter(email__in=contacts.emails)
         .exclude(customer=customer).select_related("customer").first()
         if contacts.emails else None
     )
     if taken_email:
-        raise ContactConflictError("email", taken_email.email, taken_email.customer)
+        raise ContactConflictError("email", taken_email.email, taken_email.customer, actor)
 
 
 def _write_contacts(customer: Customer, contacts: Contacts) -> None:
@@ -186,28 +197,63 @@ CUSTOMER_FIELDS = [
 ]
 
 
+def require_customer(actor, action: str, customer: Customer) -> None:
+    """The access table's answer for ``action`` on one customer: the role (and the shop's
+    settings) allow it, and the customer is one the actor may see."""
+    access.require(actor, action, customer.tenant)
+    if not can_see_customer(actor, customer):
+        raise AccessDenied(action, _("This customer is not assigned to you."))
+
+
+def _check_create_rights(tenant, actor, data: dict) -> None:
+    """What a create may set besides the details: assignment, care status, membership."""
+    access.require(actor, "customer.create", tenant)
+    may_assign = access.can(actor, "customer.assign")
+    if not may_assign:
+        if data.get("collaborator") or data.get("assigned_staff") not in (None, actor):
+            access.require(actor, "customer.assign")
+        if isinstance(actor, Membership) and actor.role != Role.COLLABORATOR:
+            # Staff who may not assign are in charge of the customers they bring in (with
+            # "staff see only their own customers" they would otherwise lose sight of them).
+            data["assigned_staff"] = actor
+    if data.get("care_status") is not None:
+        access.require(actor, "customer.set_care_status", tenant)
+    if data.get("membership_state") == MembershipState.ACTIVE:
+        access.require(actor, "customer.approve_membership", tenant)
+
+
 @transaction.atomic
 def customer_create(*, tenant, actor, data: dict) -> Customer:
     """Create a customer with its phones, emails and tags.
 
     ``data`` holds the model fields of CUSTOMER_FIELDS plus phone, extra_phones, email,
-    extra_emails and tags. Raises ValidationError (ContactConflictError for a phone or email of
-    another customer) and writes nothing in that case.
+    extra_emails and tags. Refused by the access table (AccessDenied) for an assignment,
+    care status or active membership the actor may not set. Raises ValidationError
+    (ContactConflictError for a phone or email of another customer) and writes nothing in
+    either case.
     """
+    data = dict(data)
+    _check_create_rights(tenant, actor, data)
+    return _customer_insert(tenant, actor, data)
+
+
+def _customer_insert(tenant, actor, data: dict) -> Customer:
+    """The write behind customer_create, for services that have made their own check."""
     contacts, tags = _validated_input(tenant, data)
     if data.get("lifecycle_stage") not in (None, "", LifecycleStage.NEW,
                                            LifecycleStage.POTENTIAL):
         raise ValidationError({"lifecycle_stage": _(
             "Purchased and VIP are set automatically by orders.")})
-    _check_contacts_free(tenant, contacts, None)
+    _check_contacts_free(tenant, contacts, None, actor)
 
     (number,) = TenantSequence.next_values(tenant, "customer")
+    user = access.user_of(actor)
     customer = Customer(tenant=tenant, number=number, code=customer_code(number),
-                        created_by=actor, updated_by=actor)
+                        created_by=user, updated_by=user)
     for field in CUSTOMER_FIELDS:
         if data.get(field) not in (None, ""):
             setattr(customer, field, data[field])
-    _write_contacts_and_save(customer, contacts, creating=True)
+    _write_contacts_and_save(customer, contacts, actor, creating=True)
     CustomerTag.objects.bulk_create(
         CustomerTag(tenant=tenant, customer=customer, tag=tag) for tag in tags
     )
@@ -218,7 +264,8 @@ def customer_create(*, tenant, actor, data: dict) -> Customer:
     return customer
 
 
-def _write_contacts_and_save(customer: Customer, contacts: Contacts, *, creating: bool) -> None:
+def _write_contacts_and_save(customer: Customer, contacts: Contacts, actor, *,
+                             creating: bool) -> None:
     customer.full_clean()
     try:
         with transaction.atomic():
@@ -228,7 +275,8 @@ def _write_contacts_and_save(customer: Customer, contacts: Contacts, *, creating
             customer.save()
     except IntegrityError:
         # Lost a race with another save of the same phone/email: report it like the check.
-        _check_contacts_free(customer.tenant, contacts, customer if not creating else None)
+        _check_contacts_free(customer.tenant, contacts, customer if not creating else None,
+                             actor)
         raise
 
 
@@ -236,12 +284,13 @@ def _write_contacts_and_save(customer: Customer, contacts: Contacts, *, creating
 
 def _bulk_update(*, tenant, actor, customers, field: str, value, action: str, label) -> int:
     changed = 0
+    user = access.user_of(actor)
     for customer in customers:
         old = getattr(customer, field)
         if old == value:
             continue
         setattr(customer, field, value)
-        customer.updated_by = actor
+        customer.updated_by = user
         customer.save(update_fields=[field, "updated_by", "updated_at"])
         audit_record(tenant, actor, action, customer,
                      before={field: label(old)}, after={field: label(value)})
@@ -249,32 +298,47 @@ def _bulk_update(*, tenant, actor, customers, field: str, value, action: str, la
     return changed
 
 
-def _locked(tenant, customer_ids):
-    return list(Customer.objects.for_tenant(tenant).filter(pk__in=customer_ids)
+def _locked(tenant, actor, customer_ids):
+    """The customers of ``customer_ids`` the actor may see, locked; the others are left
+    out (a bulk action never reaches a customer its author cannot see)."""
+    visible = scope_customers(Customer.objects.for_tenant(tenant), actor)
+    return list(visible.filter(pk__in=customer_ids)
                 .select_for_update(of=("self",)).order_by("pk")
                 .select_related("assigned_staff__user", "care_status"))
 
 
+def _require_bulk(tenant, actor, action: str) -> None:
+    access.require(actor, "customer.bulk_edit", tenant)
+    access.require(actor, action, tenant)
+
+
 @transaction.atomic
 def customers_assign_staff(*, tenant, actor, customer_ids, staff: Membership | None) -> int:
+    _require_bulk(tenant, actor, "customer.assign")
     _check_people(tenant, staff, None)
-    return _bulk_update(tenant=tenant, actor=actor, customers=_locked(tenant, customer_ids),
+    return _bulk_update(tenant=tenant, actor=actor, customers=_locked(tenant, actor, customer_ids),
                         field="assigned_staff", value=staff, action="customer.assign_staff",
                         label=lambda m: m.display_name if m else None)
 
 
 @transaction.atomic
 def customers_set_care_status(*, tenant, actor, customer_ids, status: CareStatus | None) -> int:
+    _require_bulk(tenant, actor, "customer.set_care_status")
+    return _set_care_status(tenant, actor, _locked(tenant, actor, customer_ids), status)
+
+
+def _set_care_status(tenant, actor, customers, status) -> int:
     _check_same_tenant(tenant, care_status=status)
-    return _bulk_update(tenant=tenant, actor=actor, customers=_locked(tenant, customer_ids),
+    return _bulk_update(tenant=tenant, actor=actor, customers=customers,
                         field="care_status", value=status, action="customer.care_status",
                         label=lambda s: s.name if s else None)
 
 
 @transaction.atomic
 def customers_add_tag(*, tenant, actor, customer_ids, tag: Tag) -> int:
+    _require_bulk(tenant, actor, "customer.tag")
     _check_same_tenant(tenant, tag=tag)
-    customers = _locked(tenant, customer_ids)
+    customers = _locked(tenant, actor, customer_ids)
     held = set(CustomerTag.objects.for_tenant(tenant).filter(
         tag=tag, customer__in=customers).values_list("customer_id", flat=True))
     if tag.group_id and not tag.group.multiple:
@@ -290,8 +354,9 @@ def customers_add_tag(*, tenant, actor, customer_ids, tag: Tag) -> int:
 
 @transaction.atomic
 def customers_remove_tag(*, tenant, actor, customer_ids, tag: Tag) -> int:
+    _require_bulk(tenant, actor, "customer.tag")
     _check_same_tenant(tenant, tag=tag)
-    customers = _locked(tenant, customer_ids)
+    customers = _locked(tenant, actor, customer_ids)
     links = CustomerTag.objects.for_tenant(tenant).filter(tag=tag, customer__in=customers)
     holders = [c for c in customers if c.pk in set(links.values_list("customer_id", flat=True))]
     links.delete()
@@ -314,6 +379,7 @@ def _lookup_values(obj) -> dict:
 @transaction.atomic
 def lookup_save(*, tenant, actor, instance, data: dict):
     """Create (instance.pk is None) or edit an entry of one of the shop's lists."""
+    access.require(actor, "settings.lists", tenant)
     related = {k: v for k, v in data.items() if k in ("parent", "group")}
     _check_same_tenant(tenant, **related)
     if isinstance(instance, Source) and data.get("parent") is not None:
@@ -345,6 +411,7 @@ def lookup_save(*, tenant, actor, instance, data: dict):
 @transaction.atomic
 def lookup_move(*, tenant, actor, instance, up: bool) -> None:
     """Swap the entry with its neighbour in the list (renumbering positions 1..n first)."""
+    access.require(actor, "settings.lists", tenant)
     model = type(instance)
     siblings = model.objects.for_tenant(tenant).select_for_update()
     if isinstance(instance, Source):
@@ -423,10 +490,20 @@ def _fresh(customer: Customer) -> Customer:
 
 @transaction.atomic
 def customer_update(*, tenant, actor, customer: Customer, data: dict) -> Customer:
-    """Save the edit form: every field, contacts and tags; audit the field-level diff."""
+    """Save the edit form: every field, contacts and tags; audit the field-level diff.
+
+    A field left out of ``data`` keeps its value. Changing the staff in charge, the
+    collaborator or the care status takes those actions of the access table as well.
+    """
     if customer.tenant_id != tenant.pk:
         raise ValidationError(_("This customer belongs to another shop."))
     customer = _fresh(customer)
+    require_customer(actor, "customer.edit", customer)
+    if any(f in data and data[f] != getattr(customer, f)
+           for f in ("assigned_staff", "collaborator")):
+        access.require(actor, "customer.assign", tenant)
+    if "care_status" in data and data["care_status"] != customer.care_status:
+        access.require(actor, "customer.set_care_status", tenant)
     before = snapshot(customer)
     contacts, tags = _validated_input(tenant, data)
     if data.get("referrer") == customer:
@@ -440,7 +517,7 @@ def customer_update(*, tenant, actor, customer: Customer, data: dict) -> Custome
     if data.get("membership_state", customer.membership_state) != customer.membership_state:
         raise ValidationError({"membership_state": _(
             "Change the membership with the approve, activate or cancel actions.")})
-    _check_contacts_free(tenant, contacts, customer)
+    _check_contacts_free(tenant, contacts, customer, actor)
     for field in CUSTOMER_FIELDS:
         if field in data and field not in ("membership_state", "avatar"):
             setattr(customer, field, data[field] if data[field] is not None else
@@ -449,8 +526,8 @@ def customer_update(*, tenant, actor, customer: Customer, data: dict) -> Custome
         customer.avatar = data["avatar"]
     elif data.get("avatar") is False:  # the form's "clear" checkbox
         customer.avatar = ""
-    customer.updated_by = actor
-    _write_contacts_and_save(customer, contacts, creating=False)
+    customer.updated_by = access.user_of(actor)
+    _write_contacts_and_save(customer, contacts, actor, creating=False)
     CustomerTag.objects.filter(customer=customer).exclude(tag__in=tags).delete()
     held = set(CustomerTag.objects.filter(customer=customer).values_list("tag_id", flat=True))
     CustomerTag.objects.bulk_create(CustomerTag(tenant=tenant, customer=customer, tag=t)
@@ -469,12 +546,13 @@ def _empty_value(field: str):
 
 @transaction.atomic
 def customer_set_care_status(*, tenant, actor, customer: Customer, status) -> bool:
-    return customers_set_care_status(tenant=tenant, actor=actor, customer_ids=[customer.pk],
-                                     status=status) == 1
+    require_customer(actor, "customer.set_care_status", customer)
+    return _set_care_status(tenant, actor, _locked(tenant, actor, [customer.pk]), status) == 1
 
 
 @transaction.atomic
 def customer_assign(*, tenant, actor, customer: Customer, staff, collaborator) -> bool:
+    require_customer(actor, "customer.assign", customer)
     _check_people(tenant, staff, collaborator)
     customer = _fresh(customer)
     before = {"assigned_staff": customer.assigned_staff.display_name
@@ -482,7 +560,7 @@ def customer_assign(*, tenant, actor, customer: Customer, staff, collaborator) -
               "collaborator": customer.collaborator.display_name
               if customer.collaborator else None}
     customer.assigned_staff, customer.collaborator = staff, collaborator
-    customer.updated_by = actor
+    customer.updated_by = access.user_of(actor)
     customer.save(update_fields=["assigned_staff", "collaborator", "updated_by", "updated_at"])
     old, new = diff_fields(before, {
         "assigned_staff": staff.display_name if staff else None,
@@ -494,13 +572,14 @@ def customer_assign(*, tenant, actor, customer: Customer, staff, collaborator) -
 
 @transaction.atomic
 def note_add(*, tenant, actor, customer: Customer, body: str) -> CustomerNote:
+    if customer.tenant_id != tenant.pk:
+        raise ValidationError(_("This customer belongs to another shop."))
+    require_customer(actor, "customer.note", customer)
     body = (body or "").strip()
     if not body:
         raise ValidationError({"body": _("Write something in the note.")})
-    if customer.tenant_id != tenant.pk:
-        raise ValidationError(_("This customer belongs to another shop."))
-    return CustomerNote.objects.create(tenant=tenant, customer=customer, author=actor,
-                                       body=body)
+    return CustomerNote.objects.create(tenant=tenant, customer=customer,
+                                       author=access.user_of(actor), body=body)
 
 
 # --- membership: Khách vãng lai -> Tạm thời -> Chính thức, Đã hủy -----------------------
@@ -518,11 +597,19 @@ def can_transition(current: str, target: str) -> bool:
     return target in MEMBERSHIP_TRANSITIONS.get(current, set())
 
 
+def membership_action(to_state: str) -> str:
+    """The access table's action for a membership change: becoming an active member is an
+    approval; the other moves are plain membership changes."""
+    return ("customer.approve_membership" if to_state == MembershipState.ACTIVE
+            else "customer.set_membership")
+
+
 @transaction.atomic
 def membership_transition(*, tenant, actor, customer: Customer, to_state: str) -> Customer:
     customer = _fresh(customer)
     if customer.tenant_id != tenant.pk:
         raise ValidationError(_("This customer belongs to another shop."))
+    require_customer(actor, membership_action(to_state), customer)
     if not can_transition(customer.membership_state, to_state):
         raise ValidationError(_("%(code)s cannot go from “%(from)s” to “%(to)s”.") % {
             "code": customer.code,
@@ -531,7 +618,7 @@ def membership_transition(*, tenant, actor, customer: Customer, to_state: str) -
         })
     before = customer.membership_state
     customer.membership_state = to_state
-    customer.updated_by = actor
+    customer.updated_by = access.user_of(actor)
     customer.save(update_fields=["membership_state", "updated_by", "updated_at"])
     audit_record(tenant, actor, "customer.membership", customer,
                  before={"membership_state": before}, after={"membership_state": to_state})
@@ -541,8 +628,9 @@ def membership_transition(*, tenant, actor, customer: Customer, to_state: str) -
 @transaction.atomic
 def memberships_transition(*, tenant, actor, customer_ids, to_state: str) -> tuple[int, list]:
     """Approve or cancel many; returns (changed, messages of the refused ones)."""
+    access.require(actor, membership_action(to_state), tenant)
     changed, refused = 0, []
-    for customer in _locked(tenant, customer_ids):
+    for customer in _locked(tenant, actor, customer_ids):
         try:
             membership_transition(tenant=tenant, actor=actor, customer=customer,
                                   to_state=to_state)
@@ -583,13 +671,14 @@ def member_from_contact(*, tenant, actor, contact: dict) -> tuple[Customer, bool
     becomes an active member and blank fields are filled from the contact. Returns
     (customer, created).
     """
+    access.require(actor, "customer.approve_membership", tenant)
     phone = normalize_phone(contact["phone"]) if contact.get("phone") else None
     email = normalize_email(contact.get("email", "")) or None
     if not phone and not email:
         raise ValidationError(_("The contact has neither phone nor email."))
     customer = _find_by_contact(tenant, phone, email)
     if customer is None:
-        customer = customer_create(tenant=tenant, actor=actor, data={
+        customer = _customer_insert(tenant, actor, {
             "full_name": contact.get("name") or phone or email, "phone": contact.get("phone", ""),
             "email": email or "", "street": contact.get("address", ""),
             "membership_state": MembershipState.ACTIVE,
@@ -619,40 +708,87 @@ def _add_email(customer: Customer, email: str) -> None:
 
 
 @transaction.atomic
-def registration_submit(*, tenant, data: dict) -> tuple[Customer, bool]:
-    """A registration from the shop's public page: a pending member.
+def registration_submit(*, tenant, actor, data: dict) -> tuple[Customer | None, bool]:
+    """A registration from the shop's public page.
 
-    A phone that already belongs to a customer attaches the registration to that customer
-    (guest -> pending; members stay as they are) instead of creating a second profile.
+    A new phone creates a pending member (Tạm thời) for a manager to approve. A phone that
+    already belongs to a customer changes nothing of that customer — an anonymous form
+    could otherwise rewrite anyone's email or birthday: the submission is kept as an open
+    RegistrationRequest (one per customer; a later one replaces its values), shown in
+    "Chờ duyệt" next to the stored values. Returns (customer or None, created).
     """
+    access.require(actor, "customer.register", tenant)
     phone = normalize_phone(data["phone"])
     email = normalize_email(data.get("email", "")) or None
     customer = _find_by_contact(tenant, phone, None)
+    birth = {k: data.get(k) for k in ("birth_day", "birth_month", "birth_year")}
     if customer is None:
         email_owner = _find_by_contact(tenant, None, email) if email else None
-        customer = customer_create(tenant=tenant, actor=None, data={
+        customer = _customer_insert(tenant, actor, {
             "full_name": data["full_name"], "phone": data["phone"],
-            "email": "" if email_owner else (email or ""),
-            "birth_day": data.get("birth_day"), "birth_month": data.get("birth_month"),
-            "birth_year": data.get("birth_year"),
+            "email": "" if email_owner else (email or ""), **birth,
             "source": Source.objects.for_tenant(tenant).filter(code="website").first(),
             "membership_state": MembershipState.PENDING,
         })
         return customer, True
-    customer = _fresh(customer)
-    filled = _fill_blanks(customer, {"birth_day": data.get("birth_day"),
-                                     "birth_month": data.get("birth_month"),
-                                     "birth_year": data.get("birth_year")})
-    if filled:
-        customer.save(update_fields=[*filled, "updated_at"])
-    if email:
-        _add_email(customer, email)
-    if customer.membership_state in (MembershipState.GUEST, MembershipState.CANCELLED):
-        customer = membership_transition(tenant=tenant, actor=None, customer=customer,
-                                         to_state=MembershipState.PENDING)
-    audit_record(tenant, None, "customer.registration", customer,
+    RegistrationRequest.objects.update_or_create(
+        tenant=tenant, customer=customer, state=RegistrationRequest.State.OPEN,
+        defaults={"full_name": data["full_name"][:200], "phone": data["phone"][:40],
+                  "email": email or "", **birth})
+    audit_record(tenant, actor, "customer.registration", customer,
                  after={"full_name": data["full_name"], "phone": format_phone(phone)})
-    return customer, False
+    return None, False
+
+
+REQUEST_FIELDS = ("full_name", "email", "birthday")
+
+
+@transaction.atomic
+def registration_request_decide(*, tenant, actor, request: RegistrationRequest,
+                                apply: list[str], approve: bool) -> Customer:
+    """A manager's answer to a registration of an existing customer: copy the chosen
+    submitted values (``apply``: full_name, email, birthday) and, with ``approve``, make
+    them an active member; without ``approve`` and ``apply`` the request is dismissed."""
+    request = (RegistrationRequest.objects.for_tenant(tenant).select_for_update()
+               .select_related("customer").get(pk=request.pk))
+    customer = _fresh(request.customer)
+    require_customer(actor, "customer.approve_membership", customer)
+    if request.state != RegistrationRequest.State.OPEN:
+        raise ValidationError(_("This registration was already handled."))
+    unknown = set(apply) - set(REQUEST_FIELDS)
+    if unknown:
+        raise ValidationError(_("Unknown field: %(f)s.") % {"f": ", ".join(sorted(unknown))})
+    before = snapshot(customer)
+    changed = []
+    if "full_name" in apply and request.full_name:
+        customer.full_name = request.full_name
+        changed.append("full_name")
+    if "birthday" in apply and request.birth_day:
+        customer.birth_day, customer.birth_month, customer.birth_year = (
+            request.birth_day, request.birth_month, request.birth_year)
+        changed += ["birth_day", "birth_month", "birth_year"]
+    if "email" in apply and request.email:
+        owner = _find_by_contact(tenant, None, request.email)
+        if owner is not None and owner.pk != customer.pk:
+            raise ContactConflictError("email", request.email, owner, actor)
+        if owner is None:
+            _add_email(customer, request.email)
+    if changed:
+        customer.updated_by = access.user_of(actor)
+        customer.full_clean()
+        customer.save(update_fields=[*changed, "updated_by", "updated_at"])
+    old, new = diff_fields(before, snapshot(_fresh(customer)))
+    if new:
+        audit_record(tenant, actor, "customer.update", customer, before=old, after=new)
+    if approve and customer.membership_state != MembershipState.ACTIVE:
+        customer = membership_transition(tenant=tenant, actor=actor, customer=customer,
+                                         to_state=MembershipState.ACTIVE)
+    request.state = (RegistrationRequest.State.APPLIED if approve or apply
+                     else RegistrationRequest.State.DISMISSED)
+    request.decided_by = access.user_of(actor)
+    request.decided_at = timezone.now()
+    request.save(update_fields=["state", "decided_by", "decided_at"])
+    return customer
 
 
 # --- merging duplicates ------------------------------------------------------------------
@@ -692,6 +828,8 @@ def customers_merge(*, tenant, actor, survivor: Customer, merged: Customer,
     """
     if survivor.tenant_id != tenant.pk or merged.tenant_id != tenant.pk:
         raise ValidationError(_("Both customers must belong to this shop."))
+    require_customer(actor, "customer.merge", survivor)
+    require_customer(actor, "customer.merge", merged)
     if survivor.pk == merged.pk:
         raise ValidationError(_("Choose two different customers."))
     locked = {c.pk: c for c in Customer.objects.for_tenant(tenant)
@@ -723,6 +861,7 @@ def customers_merge(*, tenant, actor, survivor: Customer, merged: Customer,
         if link.tag_id not in held and link.tag.group_id not in single_groups:
             CustomerTag.objects.create(tenant=tenant, customer=survivor, tag=link.tag)
     CustomerNote.objects.filter(customer=merged).update(customer=survivor)
+    RegistrationRequest.objects.filter(customer=merged).update(customer=survivor)
     Customer.objects.filter(referrer=merged).exclude(pk=survivor.pk).update(referrer=survivor)
     AuditLog.objects.for_tenant(tenant).filter(
         object_type=Customer._meta.label_lower, object_id=merged.pk).update(object_id=survivor.pk)
@@ -732,7 +871,7 @@ def customers_merge(*, tenant, actor, survivor: Customer, merged: Customer,
 
     merged_code = merged.code
     merged.delete()
-    survivor.updated_by = actor
+    survivor.updated_by = access.user_of(actor)
     survivor.save()
     survivor = _fresh(survivor)
     phones = sorted(survivor.phones.all(), key=lambda p: (not p.is_primary, p.pk))

@@ -3,8 +3,6 @@ registers it here in ``AppConfig.ready()``; the profile only lists what is regis
 
 from dataclasses import dataclass
 
-from crm.models import Role
-
 
 @dataclass(frozen=True)
 class ProfileTab:
@@ -12,7 +10,7 @@ class ProfileTab:
     label: str
     url_name: str  # takes the customer code as ``code``
     order: int
-    min_role: str = Role.COLLABORATOR
+    action: str = "customer.view"  # the access table's action that shows the tab
 
 
 profile_tabs: list[ProfileTab] = []

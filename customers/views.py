@@ -1,5 +1,5 @@
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -9,13 +9,10 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 from django_ratelimit.decorators import ratelimit
 
+from crm import access
+from crm.http import safe_next, serve_private_file
 from crm.models import Role, Tenant
-from crm.tenancy import (
-    BackofficeMixin,
-    TenantScopedMixin,
-    check_role,
-    tenant_get_object_or_404,
-)
+from crm.tenancy import BackofficeMixin, TenantScopedMixin, tenant_get_object_or_404
 
 from . import selectors, services
 from .activity import field_label, value_text
@@ -43,6 +40,7 @@ class CustomerScopedMixin(TenantScopedMixin):
     """Customers a member may see (collaborators only theirs), as the scoped queryset."""
 
     model = Customer
+    action = "customer.view"
 
     def scope_queryset(self, queryset):
         return selectors.scope_customers(queryset, self.request.membership)
@@ -80,8 +78,8 @@ class CustomerListView(CustomerScopedMixin, TemplateView):
             sort_query=_without(params, "sort"),
             filters_active=any(v for k, v in request.GET.items()
                                if k not in ("q", "sort", "after", "before", "size", "tags_mode")),
-            bulk_form=BulkActionForm(tenant=tenant),
-            can_bulk=request.membership.has_role(Role.STAFF),
+            bulk_form=BulkActionForm(tenant=tenant, actor=self.actor),
+            can_bulk=access.can(self.actor, "customer.bulk_edit"),
             page_sizes=PAGE_SIZES,
             size=size,
         )
@@ -95,13 +93,11 @@ def _without(params, key):
 
 
 class CustomerBulkActionView(CustomerScopedMixin, View):
-    required_role = Role.STAFF
+    action = "customer.bulk_edit"
 
     def post(self, request):
-        form = BulkActionForm(request.POST, tenant=request.tenant)
-        back = request.POST.get("back") or reverse("customers:customer_list")
-        if not back.startswith("/admin/customers/"):
-            back = reverse("customers:customer_list")
+        form = BulkActionForm(request.POST, tenant=request.tenant, actor=self.actor)
+        back = safe_next(request, request.POST.get("back"), reverse("customers:customer_list"))
         if not form.is_valid():
             for errors in form.errors.values():
                 for error in errors:
@@ -109,7 +105,7 @@ class CustomerBulkActionView(CustomerScopedMixin, View):
             return redirect(back)
         data = form.cleaned_data
         ids = list(self.get_queryset().filter(code__in=data["codes"]).values_list("pk", flat=True))
-        common = {"tenant": request.tenant, "actor": request.user, "customer_ids": ids}
+        common = {"tenant": request.tenant, "actor": self.actor, "customer_ids": ids}
         action = data["action"]
         if action == "assign_staff":
             changed = services.customers_assign_staff(**common, staff=data["staff"])
@@ -133,26 +129,26 @@ class ListColumnsView(BackofficeMixin, View):
             messages.success(request, _("Columns saved."))
         else:
             messages.error(request, _("Unknown column."))
-        return redirect(request.POST.get("back") or reverse("customers:customer_list"))
+        return redirect(safe_next(request, request.POST.get("back"),
+                                  reverse("customers:customer_list")))
 
 
 class CustomerCreateView(BackofficeMixin, FormView):
-    required_role = Role.STAFF
+    action = "customer.create"
     template_name = "customers/customer_form.html"
     form_class = CustomerCreateForm
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
-        kwargs["tenant"] = self.request.tenant
+        kwargs.update(tenant=self.request.tenant, actor=self.actor)
         return kwargs
 
     def get_initial(self):
-        return {"assigned_staff": self.request.membership
-                if self.request.membership.role != Role.COLLABORATOR else None}
+        return {"assigned_staff": self.actor if self.actor.role != Role.COLLABORATOR else None}
 
     def form_valid(self, form):
         customer, failed = save_customer_form(self, form, services.customer_create,
-                                              tenant=self.request.tenant, actor=self.request.user)
+                                              tenant=self.request.tenant, actor=self.actor)
         if failed:
             return failed
         messages.success(self.request, _("Customer %(code)s – %(name)s created.")
@@ -195,7 +191,7 @@ class WardOptionsView(BackofficeMixin, View):
 # --- the shop's lists ---------------------------------------------------------------------
 
 class LookupMixin(BackofficeMixin):
-    required_role = Role.MANAGER
+    action = "settings.lists"
     kind: str = ""
 
     def dispatch(self, request, *args, **kwargs):
@@ -254,7 +250,7 @@ class LookupEditView(LookupMixin, FormView):
 
     def form_valid(self, form):
         try:
-            services.lookup_save(tenant=self.request.tenant, actor=self.request.user,
+            services.lookup_save(tenant=self.request.tenant, actor=self.actor,
                                  instance=self.instance,
                                  data={k: form.cleaned_data[k] for k in form.fields})
         except ValidationError as error:
@@ -268,16 +264,12 @@ class LookupMoveView(LookupMixin, View):
     def post(self, request, pk, direction):
         if direction not in ("up", "down"):
             raise Http404
-        services.lookup_move(tenant=request.tenant, actor=request.user,
+        services.lookup_move(tenant=request.tenant, actor=self.actor,
                              instance=self.get_object(), up=direction == "up")
         return redirect(f"customers:lookup_list_{self.kind}")
 
 
 # --- the profile ----------------------------------------------------------------------------
-
-def can_change_care_status(membership) -> bool:
-    return membership.is_manager or not membership.tenant.only_managers_change_care_status
-
 
 class CustomerProfileMixin(CustomerScopedMixin):
     """Loads the customer of the URL's code (404 outside what the member may see; the code
@@ -297,23 +289,23 @@ class CustomerProfileMixin(CustomerScopedMixin):
         return customer, None
 
     def overview_context(self, customer) -> dict:
-        membership = self.request.membership
+        actor = self.actor
         return {
             "customer": customer,
             "totals": customer_totals(customer),
             "tabs": [(t, reverse(t.url_name, kwargs={"code": customer.code}))
-                     for t in profile_tabs if membership.has_role(t.min_role)],
-            "can_change_care_status": can_change_care_status(membership),
+                     for t in profile_tabs if access.can(actor, t.action)],
             "care_statuses": selectors.lookup_lists(self.request.tenant)["care_statuses"]
             .filter(is_active=True),
             "membership_actions": [
                 (state, MembershipState(state).label)
                 for state in MEMBERSHIP_TRANSITIONS.get(customer.membership_state, ())
-            ] if membership.is_manager else [],
+                if access.can(actor, services.membership_action(state))
+            ],
             "assign_form": AssignForm(tenant=self.request.tenant, initial={
                 "assigned_staff": customer.assigned_staff_id,
                 "collaborator": customer.collaborator_id,
-            }) if membership.is_manager else None,
+            }) if access.can(actor, "customer.assign") else None,
         }
 
 
@@ -355,10 +347,9 @@ class CustomerActivityTabView(CustomerTabView):
         customer, redirect_response = self.load_customer()
         if redirect_response:
             return redirect_response
-        check_role(request, Role.COLLABORATOR)
         form = NoteForm(request.POST)
         if form.is_valid():
-            services.note_add(tenant=request.tenant, actor=request.user, customer=customer,
+            services.note_add(tenant=request.tenant, actor=self.actor, customer=customer,
                               body=form.cleaned_data["body"])
             form = NoteForm()
         context = {"customer": customer, "note_form": form,
@@ -382,15 +373,15 @@ class CustomerDetailView(CustomerInfoTabView):
 
 
 class CustomerCareStatusView(CustomerProfileMixin, View):
+    action = "customer.set_care_status"
+
     def post(self, request, code):
         customer, redirect_response = self.load_customer()
         if redirect_response:
             return redirect_response
-        if not can_change_care_status(request.membership):
-            raise PermissionDenied(_("Only managers change the care status in this shop."))
         status = tenant_get_object_or_404(
             selectors.lookup_lists(request.tenant)["care_statuses"], pk=request.POST.get("status"))
-        services.customer_set_care_status(tenant=request.tenant, actor=request.user,
+        services.customer_set_care_status(tenant=request.tenant, actor=self.actor,
                                           customer=customer, status=status)
         return self.overview_response(customer.code)
 
@@ -403,7 +394,7 @@ class CustomerCareStatusView(CustomerProfileMixin, View):
 
 
 class CustomerAssignView(CustomerCareStatusView):
-    required_role = Role.MANAGER
+    action = "customer.assign"
 
     def post(self, request, code):
         customer, redirect_response = self.load_customer()
@@ -414,7 +405,7 @@ class CustomerAssignView(CustomerCareStatusView):
             messages.error(request, _("Choose staff and collaborator of this shop."))
         else:
             try:
-                services.customer_assign(tenant=request.tenant, actor=request.user,
+                services.customer_assign(tenant=request.tenant, actor=self.actor,
                                          customer=customer,
                                          staff=form.cleaned_data["assigned_staff"],
                                          collaborator=form.cleaned_data["collaborator"])
@@ -424,14 +415,14 @@ class CustomerAssignView(CustomerCareStatusView):
 
 
 class CustomerMembershipView(CustomerCareStatusView):
-    required_role = Role.MANAGER
+    action = "customer.set_membership"
 
     def post(self, request, code):
         customer, redirect_response = self.load_customer()
         if redirect_response:
             return redirect_response
         try:
-            services.membership_transition(tenant=request.tenant, actor=request.user,
+            services.membership_transition(tenant=request.tenant, actor=self.actor,
                                            customer=customer,
                                            to_state=request.POST.get("to_state", ""))
             messages.success(request, _("Membership updated."))
@@ -441,7 +432,7 @@ class CustomerMembershipView(CustomerCareStatusView):
 
 
 class CustomerEditView(CustomerProfileMixin, FormView):
-    required_role = Role.STAFF
+    action = "customer.edit"
     template_name = "customers/customer_form.html"
     form_class = CustomerEditForm
 
@@ -455,7 +446,7 @@ class CustomerEditView(CustomerProfileMixin, FormView):
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
-        kwargs.update(tenant=self.request.tenant, customer=self.customer)
+        kwargs.update(tenant=self.request.tenant, customer=self.customer, actor=self.actor)
         return kwargs
 
     def get_context_data(self, **kwargs):
@@ -464,7 +455,7 @@ class CustomerEditView(CustomerProfileMixin, FormView):
     def form_valid(self, form):
         _customer, failed = save_customer_form(self, form, services.customer_update,
                                                tenant=self.request.tenant,
-                                               actor=self.request.user, customer=self.customer)
+                                               actor=self.actor, customer=self.customer)
         if failed:
             return failed
         messages.success(self.request, _("Saved %(code)s.") % {"code": self.customer.code})
@@ -488,9 +479,10 @@ class CustomerLookupView(CustomerScopedMixin, View):
 # --- membership workflow ---------------------------------------------------------------------
 
 class PendingMembersView(CustomerScopedMixin, TemplateView):
-    """"Chờ duyệt": registrations waiting for a manager."""
+    """"Chờ duyệt": new registrations waiting for a manager, and registrations of existing
+    customers with what they submitted next to what is stored."""
 
-    required_role = Role.MANAGER
+    action = "customer.approve_membership"
     template_name = "customers/pending_list.html"
 
     def get_context_data(self, **kwargs):
@@ -498,7 +490,8 @@ class PendingMembersView(CustomerScopedMixin, TemplateView):
         result = selectors.customer_list(queryset=queryset, sort="created",
                                          after=self.request.GET.get("after"),
                                          before=self.request.GET.get("before"), size=50)
-        return super().get_context_data(result=result, **kwargs)
+        requests = selectors.open_registration_requests(self.get_queryset())[:200]
+        return super().get_context_data(result=result, requests=requests, **kwargs)
 
     def post(self, request):
         action = request.POST.get("action")
@@ -510,7 +503,7 @@ class PendingMembersView(CustomerScopedMixin, TemplateView):
             return redirect("customers:pending_list")
         ids = list(self.get_queryset().filter(code__in=codes).values_list("pk", flat=True))
         changed, refused = services.memberships_transition(
-            tenant=request.tenant, actor=request.user, customer_ids=ids, to_state=target)
+            tenant=request.tenant, actor=self.actor, customer_ids=ids, to_state=target)
         messages.success(request, _("Updated %(n)d of %(total)d selected customers.")
                          % {"n": changed, "total": len(codes)})
         for message in refused:
@@ -518,17 +511,41 @@ class PendingMembersView(CustomerScopedMixin, TemplateView):
         return redirect("customers:pending_list")
 
 
+class RegistrationRequestView(CustomerScopedMixin, View):
+    """Approve (applying the values the manager ticked) or dismiss a registration that an
+    existing customer's phone sent from the public page."""
+
+    action = "customer.approve_membership"
+
+    def post(self, request, pk):
+        registration = tenant_get_object_or_404(
+            selectors.open_registration_requests(self.get_queryset()), pk=pk)
+        approve = request.POST.get("decision") == "approve"
+        apply = request.POST.getlist("apply") if approve else []
+        try:
+            customer = services.registration_request_decide(
+                tenant=request.tenant, actor=self.actor, request=registration, apply=apply,
+                approve=approve)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, (_("%(code)s is now an active member.") if approve
+                                       else _("Registration of %(code)s dismissed."))
+                             % {"code": customer.code})
+        return redirect("customers:pending_list")
+
+
 class MemberFromContactView(BackofficeMixin, FormView):
     """"Tạo thành viên từ đơn hàng": create or link a member from an order's contact."""
 
-    required_role = Role.MANAGER
+    action = "customer.approve_membership"
     template_name = "customers/member_from_contact.html"
     form_class = ContactForm
 
     def form_valid(self, form):
         try:
             customer, created = services.member_from_contact(
-                tenant=self.request.tenant, actor=self.request.user, contact=form.cleaned_data)
+                tenant=self.request.tenant, actor=self.actor, contact=form.cleaned_data)
         except ValidationError as error:
             _add_errors(form, error)
             return self.form_invalid(form)
@@ -542,17 +559,17 @@ class MemberFromContactView(BackofficeMixin, FormView):
 
 # --- duplicates and merge ----------------------------------------------------------------------
 
-class DuplicatesView(BackofficeMixin, TemplateView):
-    required_role = Role.MANAGER
+class DuplicatesView(CustomerScopedMixin, TemplateView):
+    action = "customer.merge"
     template_name = "customers/duplicates.html"
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(pairs=selectors.duplicate_pairs(self.request.tenant),
+        return super().get_context_data(pairs=selectors.duplicate_pairs(self.get_queryset()),
                                         **kwargs)
 
 
 class MergeView(CustomerScopedMixin, TemplateView):
-    required_role = Role.MANAGER
+    action = "customer.merge"
     template_name = "customers/merge.html"
 
     def pair(self):
@@ -586,7 +603,7 @@ class MergeView(CustomerScopedMixin, TemplateView):
                 chosen = a if pick == "a" else b
                 choices[field] = "survivor" if chosen == survivor else "merged"
         try:
-            survivor = services.customers_merge(tenant=request.tenant, actor=request.user,
+            survivor = services.customers_merge(tenant=request.tenant, actor=self.actor,
                                                 survivor=survivor, merged=merged,
                                                 choices=choices)
         except ValidationError as error:
@@ -624,6 +641,20 @@ class RegistrationView(FormView):
 
     def form_valid(self, form):
         if not form.is_spam():
-            services.registration_submit(tenant=self.shop, data=form.service_data())
+            services.registration_submit(tenant=self.shop, actor=access.REGISTRATION,
+                                         data=form.service_data())
         # Bots that filled the honeypot see the same thank-you page and learn nothing.
         return render(self.request, "customers/register_done.html", {"shop": self.shop})
+
+
+class CustomerAvatarView(CustomerProfileMixin, View):
+    """The avatar file, to members of the shop who may see the customer only (the media
+    folder is never served as-is, in DEBUG or production)."""
+
+    def get(self, request, code):
+        customer, redirect_response = self.load_customer()
+        if redirect_response:
+            return redirect_response
+        if not customer.avatar:
+            raise Http404(_("This customer has no avatar."))
+        return serve_private_file(customer.avatar)

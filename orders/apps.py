@@ -22,8 +22,8 @@ class OrdersConfig(AppConfig):
                                  dispatch_uid="orders.move_orders_on_merge")
         registry.register_settings_section(registry.SettingsSection(
             label=_("Order figures"), url_name="orders:recompute", icon="ti-calculator",
-            description=_("Recompute customers' order totals now")))
+            description=_("Recompute customers' order totals now"), action="stats.recompute"))
         registry.register_settings_section(registry.SettingsSection(
             label=_("API keys"), url_name="orders:api_keys", icon="ti-key",
-            description=_("Keys sales channels use to send orders")))
+            description=_("Keys sales channels use to send orders"), action="api_keys.manage"))
         registry.register_demo_seeder(extensions.seed_demo_orders)

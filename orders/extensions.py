@@ -128,13 +128,14 @@ def register_customer_list_extensions() -> None:
 
 def seed_demo_orders(tenant, memberships, count: int, seed: int = 2026) -> int:
     """A few months of orders for the demo customers, through the services."""
+    from crm import access
     from crm.models import Role
     from customers.models import Customer, Source
 
     from . import services
 
     rng = random.Random(seed)
-    actor = memberships[Role.MANAGER].user if Role.MANAGER in memberships else None
+    actor = memberships.get(Role.MANAGER, access.SYSTEM)
     channels = list(Source.objects.for_tenant(tenant).filter(parent__isnull=False))
     products = [("Trà Shan Tuyết 200g", 180_000), ("Cà phê Robusta rang xay 500g", 150_000),
                 ("Trà Ô long 100g", 220_000), ("Cà phê Arabica Cầu Đất 250g", 210_000),

@@ -3,11 +3,13 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm import access
 from crm.forms import StyledFormMixin
 from crm.tenancy import TenantFormMixin
 from customers.forms import customer_reference
 from customers.models import Source
 from customers.normalize import normalize_phone
+from customers.selectors import customers_visible_to
 
 from .models import OrderStatus
 
@@ -50,8 +52,17 @@ class OrderForm(StyledFormMixin, TenantFormMixin, forms.Form):
     note = forms.CharField(label=_("Note"), required=False,
                            widget=forms.Textarea(attrs={"rows": 2}))
 
+    def __init__(self, *args, actor, **kwargs):
+        self.actor = actor
+        super().__init__(*args, **kwargs)
+        if not access.can(actor, "order.cancel"):
+            self.fields["status"].choices = [c for c in self.fields["status"].choices
+                                             if c[0] != OrderStatus.CANCELLED]
+
     def clean_customer(self):
-        return customer_reference(self.tenant, self.cleaned_data["customer"])
+        # Only customers this person may see: another's code or phone is "no customer".
+        return customer_reference(customers_visible_to(self.actor, self.tenant),
+                                  self.cleaned_data["customer"])
 
     def clean_contact_phone(self):
         value = self.cleaned_data["contact_phone"]

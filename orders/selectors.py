@@ -4,6 +4,7 @@ import re
 
 from django.db.models import Q, QuerySet, Sum
 
+from crm import access
 from crm.pagination import capped_count, keyset_paginate
 from customers.normalize import PHONE_CHARS, normalize_email, phone_digits_for_search
 
@@ -11,6 +12,19 @@ from .models import Order, OrderStatus, Payment, Return
 
 ORDER_CODE = re.compile(r"^\s*dh\s*0*(\d{1,12})\s*$", re.IGNORECASE)
 ORDER_SORT = ["-ordered_at", "-id"]
+
+
+def scope_orders(queryset: QuerySet, actor) -> QuerySet:
+    """The orders ``actor`` may see: those of the customers they see (the access table's
+    customer visibility); orders not linked to a customer only with every customer."""
+    visibility = access.customer_visibility(actor)
+    if visibility is access.Visibility.ALL:
+        return queryset
+    if visibility is access.Visibility.ASSIGNED:
+        return queryset.filter(customer__assigned_staff=actor)
+    if visibility is access.Visibility.COLLABORATED:
+        return queryset.filter(customer__collaborator=actor)
+    return queryset.none()
 
 
 def order_search(queryset: QuerySet, query: str) -> QuerySet:
@@ -44,13 +58,14 @@ def customer_orders(customer) -> QuerySet:
             .select_related("channel__parent").order_by("-ordered_at", "-id"))
 
 
-def related_orders(customer) -> QuerySet:
-    """Orders carrying one of the customer's phones or emails but not linked to them."""
+def related_orders(customer, actor) -> QuerySet:
+    """Orders carrying one of the customer's phones or emails but not linked to them,
+    among those ``actor`` may see."""
     phones = list(customer.phones.values_list("normalized", flat=True))
     emails = list(customer.emails.values_list("email", flat=True))
     if not phones and not emails:
         return Order.objects.none()
-    return (Order.objects.for_tenant(customer.tenant)
+    return (scope_orders(Order.objects.for_tenant(customer.tenant), actor)
             .filter(Q(contact_phone_normalized__in=phones) | Q(contact_email__in=emails))
             .exclude(customer=customer).select_related("customer", "channel__parent")
             .order_by("-ordered_at", "-id"))

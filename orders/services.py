@@ -4,6 +4,7 @@ rules (first delivered order -> Đã mua hàng; a month's spend over the shop's 
 VIP)."""
 
 import datetime
+import uuid
 from contextlib import contextmanager
 
 from django.core.cache import cache
@@ -13,11 +14,14 @@ from django.db.models import Exists, Max, Min, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm import access
+from crm.access import AccessDenied
 from crm.audit import audit_record
 from crm.models import Tenant, TenantSequence
 from customers import services as customer_services
 from customers.models import Customer, CustomerEmail, CustomerPhone, LifecycleStage, Source
 from customers.normalize import normalize_email, normalize_phone
+from customers.selectors import can_see_customer
 
 from . import stats as aggregates
 from .models import MonthlySpend, Order, OrderLine, OrderStatus, Payment, Return
@@ -64,12 +68,17 @@ def _tracking(order: Order):
                               months_changed=moved.months_changed, tenant=order.tenant)
 
 
-def _lock_order(order: Order, tenant: Tenant) -> Order:
-    """The order row locked for this transaction; another shop's order is refused."""
+def _lock_order(order: Order, tenant: Tenant, actor, action: str) -> Order:
+    """The order row locked for this transaction, after the access table's answer for
+    ``action``; another shop's order, or the order of a customer the actor may not see, is
+    refused."""
+    access.require(actor, action, tenant)
     order = (Order.objects.select_for_update(of=("self",))
              .select_related("customer", "channel").get(pk=order.pk))
     if order.tenant_id != tenant.pk:
         raise ValidationError(_("This order belongs to another shop."))
+    if not can_see_order(actor, order):
+        raise AccessDenied(action, _("This order's customer is not assigned to you."))
     order.tenant = tenant  # already checked: no query for it later
     if order.customer is not None:
         order.customer.tenant = tenant
@@ -138,6 +147,19 @@ def match_customer(tenant, phone: str, email: str) -> tuple[Customer | None, boo
 
 # --- the order services ---------------------------------------------------------------------
 
+def can_see_order(actor, order: Order) -> bool:
+    """An order is visible with its customer; an order without a customer only to those
+    who see every customer of the shop."""
+    if order.customer is not None:
+        return can_see_customer(actor, order.customer)
+    return access.customer_visibility(actor) is access.Visibility.ALL
+
+
+def _require_customer(actor, action: str, customer: Customer | None) -> None:
+    if customer is not None and not can_see_customer(actor, customer):
+        raise AccessDenied(action, _("This customer is not assigned to you."))
+
+
 def _clean_contact(contact: dict) -> dict:
     phone = (contact.get("phone") or "").strip()
     try:
@@ -158,6 +180,8 @@ def order_create(*, tenant, actor, data: dict, lines: list[dict] | None = None,
     note, contact {name, phone, email, address}. Without ``customer`` the order is linked
     by its contact when that is unambiguous, or creates a walk-in customer (shop setting).
     """
+    access.require(actor, "order.create", tenant)
+    _require_customer(actor, "order.create", customer)
     lines = lines or []
     channel = data.get("channel")
     if channel is not None and channel.tenant_id != tenant.pk:
@@ -177,6 +201,8 @@ def order_create(*, tenant, actor, data: dict, lines: list[dict] | None = None,
     status = data.get("status") or OrderStatus.NEW
     if status == OrderStatus.RETURNED:
         raise ValidationError({"status": _("Record a return on a delivered order instead.")})
+    if status == OrderStatus.CANCELLED:
+        access.require(actor, "order.cancel", tenant)
     paid = int(data.get("paid_amount") or 0)
     if paid > total:
         raise ValidationError({"paid_amount": _("Paid is more than the order total.")})
@@ -193,7 +219,7 @@ def order_create(*, tenant, actor, data: dict, lines: list[dict] | None = None,
                   ordered_at=data.get("ordered_at") or timezone.now(),
                   total_amount=total, discount=int(data.get("discount") or 0),
                   shipping_fee=int(data.get("shipping_fee") or 0), paid_amount=paid,
-                  note=data.get("note") or "", created_by=actor, **contact)
+                  note=data.get("note") or "", created_by=access.user_of(actor), **contact)
     _set_delivery(order, data.get("delivered_at"))
     order.full_clean(exclude=["customer"])
     with _tracking(order):
@@ -206,7 +232,7 @@ def order_create(*, tenant, actor, data: dict, lines: list[dict] | None = None,
             for line in lines)
         if paid:
             Payment.objects.create(tenant=tenant, order=order, amount=paid,
-                                   paid_at=order.ordered_at, created_by=actor,
+                                   paid_at=order.ordered_at, created_by=access.user_of(actor),
                                    note=_("Paid when ordering"))
     audit_record(tenant, actor, "order.create", order, after={
         "code": order.code, "status": status, "total_amount": total,
@@ -228,9 +254,11 @@ def _guest_from_contact(tenant, actor, contact, channel) -> Customer:
 @transaction.atomic
 def order_set_status(*, tenant, actor, order: Order, status: str,
                      delivered_at: datetime.datetime | None = None) -> Order:
-    order = _lock_order(order, tenant)
+    order = _lock_order(order, tenant, actor, "order.set_status")
     if status == order.status:
         return order
+    if status == OrderStatus.CANCELLED:
+        access.require(actor, "order.cancel", tenant)
     if status not in STATUS_TRANSITIONS.get(order.status, set()):
         raise ValidationError({"status": _("An order cannot go from “%(a)s” to “%(b)s”.") % {
             "a": OrderStatus(order.status).label, "b": OrderStatus(status).label}})
@@ -249,7 +277,7 @@ def order_set_status(*, tenant, actor, order: Order, status: str,
 @transaction.atomic
 def order_record_payment(*, tenant, actor, order: Order, amount: int,
                          paid_at: datetime.datetime | None = None, note: str = "") -> Payment:
-    order = _lock_order(order, tenant)
+    order = _lock_order(order, tenant, actor, "order.record_payment")
     if amount <= 0:
         raise ValidationError({"amount": _("Enter an amount above 0.")})
     if order.paid_amount + amount > order.total_amount - order.returned_amount:
@@ -261,7 +289,7 @@ def order_record_payment(*, tenant, actor, order: Order, amount: int,
         order.save(update_fields=["paid_amount", "updated_at"])
         payment = Payment.objects.create(tenant=tenant, order=order, amount=amount,
                                          paid_at=paid_at or timezone.now(), note=note,
-                                         created_by=actor)
+                                         created_by=access.user_of(actor))
     audit_record(tenant, actor, "order.payment", order, after={"amount": amount,
                                                                "paid_amount": order.paid_amount})
     return payment
@@ -271,7 +299,7 @@ def order_record_payment(*, tenant, actor, order: Order, amount: int,
 def order_return(*, tenant, actor, order: Order, amount: int, reason: str = "",
                  returned_at: datetime.datetime | None = None) -> Return:
     """Goods sent back: the amount leaves spend; a fully returned order stops counting."""
-    order = _lock_order(order, tenant)
+    order = _lock_order(order, tenant, actor, "order.return")
     if order.status != OrderStatus.DELIVERED:
         raise ValidationError(_("Only a delivered order can be returned."))
     if amount <= 0 or order.returned_amount + amount > order.total_amount:
@@ -285,7 +313,7 @@ def order_return(*, tenant, actor, order: Order, amount: int, reason: str = "",
         order.save(update_fields=["returned_amount", "status", "updated_at"])
         row = Return.objects.create(tenant=tenant, order=order, amount=amount, reason=reason,
                                     returned_at=returned_at or timezone.now(),
-                                    created_by=actor)
+                                    created_by=access.user_of(actor))
     audit_record(tenant, actor, "order.return", order, after={
         "amount": amount, "reason": reason, "status": order.status})
     return row
@@ -296,7 +324,8 @@ def order_link_customer(*, tenant, actor, order: Order, customer: Customer | Non
     """Attach the order to a customer (or detach it); both customers' stats follow."""
     if customer is not None and customer.tenant_id != tenant.pk:
         raise ValidationError(_("The order and the customer must belong to this shop."))
-    order = _lock_order(order, tenant)
+    _require_customer(actor, "order.link_customer", customer)
+    order = _lock_order(order, tenant, actor, "order.link_customer")
     before = order.customer.code if order.customer else None
     if order.customer_id == (customer.pk if customer else None):
         return order
@@ -313,12 +342,28 @@ def order_link_customer(*, tenant, actor, order: Order, customer: Customer | Non
 RECOMPUTE_BATCH = 50_000
 
 
-def _progress_key(job_id: str) -> str:
-    return f"orders:recompute:{job_id}"
+def _progress_key(tenant_id: int, job_id: str) -> str:
+    # The shop is part of the key: a job id seen in one shop reads nothing in another.
+    return f"orders:recompute:{tenant_id}:{job_id}"
 
 
-def recompute_progress(job_id: str) -> dict | None:
-    return cache.get(_progress_key(job_id))
+def recompute_progress(tenant, job_id: str) -> dict | None:
+    return cache.get(_progress_key(tenant.pk, job_id))
+
+
+def aggregates_recompute_request(*, tenant, actor) -> str:
+    """Queue a recompute of the shop's order figures (after commit); returns the job id
+    whose progress recompute_progress reports."""
+    from . import tasks
+
+    access.require(actor, "stats.recompute", tenant)
+    job = uuid.uuid4().hex
+    cache.set(_progress_key(tenant.pk, job),
+              {"done": 0, "total": 0, "changed": 0, "finished": False}, 3600)
+    tenant_id = tenant.pk
+    transaction.on_commit(lambda: tasks.aggregates_recompute.delay(tenant_id, job_id=job))
+    audit_record(tenant, actor, "stats.recompute", None, after={"job": job})
+    return job
 
 
 ANALYZE_AFTER_CHANGES = 10_000
@@ -346,7 +391,7 @@ def aggregates_recompute(*, tenant_id: int, customer_ids=None, job_id: str | Non
                 changed += aggregates.recompute_batch(tenant, start, end, customer_ids=ids)
             progress.update(done=end - lo + 1, changed=changed)
             if job_id:
-                cache.set(_progress_key(job_id), progress, 3600)
+                cache.set(_progress_key(tenant.pk, job_id), progress, 3600)
     if changed >= ANALYZE_AFTER_CHANGES and connection.vendor == "postgresql":
         # Fresh planner statistics for the recompute's own joins and the list's sorts
         # (autovacuum would get there, later; with it off, never).
@@ -354,7 +399,7 @@ def aggregates_recompute(*, tenant_id: int, customer_ids=None, job_id: str | Non
             cursor.execute("ANALYZE orders_customerstats, orders_monthlyspend")
     progress.update(finished=True, changed=changed, done=progress["total"])
     if job_id:
-        cache.set(_progress_key(job_id), progress, 3600)
+        cache.set(_progress_key(tenant.pk, job_id), progress, 3600)
     return changed
 
 

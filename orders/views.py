@@ -1,39 +1,34 @@
-import uuid
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
+from crm import access
 from crm import services as crm_services
 from crm.forms import ApiKeyForm
-from crm.models import ApiKey, Role
+from crm.http import safe_next
+from crm.models import ApiKey
 from crm.tenancy import BackofficeMixin, TenantScopedMixin, tenant_get_object_or_404
-from customers.models import Customer
-from customers.selectors import scope_customers
+from customers.selectors import customers_visible_to
 from customers.views import CustomerTabView
 
-from . import selectors, services, tasks
+from . import selectors, services
 from .filters import OrderFilterSet
 from .forms import OrderForm, OrderLineFormSet, PaymentForm, ReturnForm
 from .models import Order, OrderStatus
 
 
 class OrderScopedMixin(TenantScopedMixin):
-    """Orders of the shop; a collaborator sees the orders of their own customers only."""
+    """Orders of the shop that go with the customers the member may see."""
 
     model = Order
-    required_role = Role.STAFF
+    action = "order.view"
 
     def scope_queryset(self, queryset):
-        membership = self.request.membership
-        if membership.role == Role.STAFF and membership.tenant.staff_see_own_customers_only:
-            return queryset.filter(customer__assigned_staff=membership)
-        return queryset
+        return selectors.scope_orders(queryset, self.actor)
 
 
 class OrderListView(OrderScopedMixin, TemplateView):
@@ -56,7 +51,7 @@ class OrderListView(OrderScopedMixin, TemplateView):
 
 
 class OrderCreateView(BackofficeMixin, TemplateView):
-    required_role = Role.STAFF
+    action = "order.create"
     template_name = "orders/order_form.html"
 
     def get(self, request):
@@ -64,18 +59,18 @@ class OrderCreateView(BackofficeMixin, TemplateView):
         if code := request.GET.get("customer"):
             initial["customer"] = code
         return self.render_to_response(self.get_context_data(
-            form=OrderForm(tenant=request.tenant, initial=initial),
+            form=OrderForm(tenant=request.tenant, actor=self.actor, initial=initial),
             lines=OrderLineFormSet(prefix="lines")))
 
     def post(self, request):
-        form = OrderForm(request.POST, tenant=request.tenant)
+        form = OrderForm(request.POST, tenant=request.tenant, actor=self.actor)
         lines = OrderLineFormSet(request.POST, prefix="lines")
         form_ok, lines_ok = form.is_valid(), lines.is_valid()  # both, to show every error
         if form_ok and lines_ok:
             rows = [f.cleaned_data for f in lines.forms
                     if f.cleaned_data and not f.cleaned_data.get("DELETE")]
             try:
-                order = services.order_create(tenant=request.tenant, actor=request.user,
+                order = services.order_create(tenant=request.tenant, actor=self.actor,
                                               data=form.service_data(), lines=rows,
                                               customer=form.cleaned_data.get("customer"))
             except ValidationError as error:
@@ -100,7 +95,8 @@ class OrderDetailView(OrderScopedMixin, TemplateView):
         return super().get_context_data(
             order=order,
             next_statuses=[(s, OrderStatus(s).label)
-                           for s in services.STATUS_TRANSITIONS.get(order.status, ())],
+                           for s in services.STATUS_TRANSITIONS.get(order.status, ())
+                           if s != OrderStatus.CANCELLED or access.can(self.actor, "order.cancel")],
             payment_form=kwargs.pop("payment_form", PaymentForm()),
             return_form=kwargs.pop("return_form", ReturnForm()), **kwargs)
 
@@ -110,7 +106,7 @@ class OrderActionView(OrderDetailView):
 
     def post(self, request, code, action):
         order = self.get_order()
-        actor, tenant = request.user, request.tenant
+        actor, tenant = self.actor, request.tenant
         try:
             if action == "status":
                 services.order_set_status(tenant=tenant, actor=actor, order=order,
@@ -133,15 +129,14 @@ class OrderActionView(OrderDetailView):
                                       reason=form.cleaned_data["reason"])
                 messages.success(request, _("Return recorded."))
             elif action == "link":
-                customer = tenant_get_object_or_404(
-                    scope_customers(Customer.objects.for_tenant(tenant), request.membership),
-                    code=request.POST.get("customer", "").upper())
+                customer = tenant_get_object_or_404(customers_visible_to(actor),
+                                                    code=request.POST.get("customer", "").upper())
                 services.order_link_customer(tenant=tenant, actor=actor, order=order,
                                              customer=customer)
                 messages.success(request, _("Order %(order)s linked to %(customer)s.") % {
                     "order": order.code, "customer": customer.code})
-                back = request.POST.get("next", "")
-                if back.startswith("/admin/"):
+                back = safe_next(request, request.POST.get("next"), "")
+                if back:
                     return redirect(back)
             else:
                 return redirect("orders:order_detail", code=order.code)
@@ -167,8 +162,7 @@ class CustomerRelatedTab(CustomerTabView):
     tab_template = "orders/tabs/related.html"
 
     def tab_context(self, customer):
-        return {"orders": selectors.related_orders(customer)[:100],
-                "can_link": self.request.membership.has_role(Role.STAFF)}
+        return {"orders": selectors.related_orders(customer, self.actor)[:100]}
 
 
 class CustomerReturnsTab(CustomerTabView):
@@ -195,7 +189,7 @@ class CustomerDebtTab(CustomerTabView):
 class RecomputeView(BackofficeMixin, TemplateView):
     """Recompute the shop's order figures now, with a progress bar (Celery + cache)."""
 
-    required_role = Role.MANAGER
+    action = "stats.recompute"
     template_name = "orders/recompute.html"
 
     def get_template_names(self):
@@ -205,18 +199,16 @@ class RecomputeView(BackofficeMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         job = self.request.GET.get("job", "")
-        progress = services.recompute_progress(job) if job else None
+        progress = services.recompute_progress(self.request.tenant, job) if job else None
         return super().get_context_data(job=job, progress=progress, **kwargs)
 
     def post(self, request):
-        job = uuid.uuid4().hex
-        tenant_id = request.tenant.pk
-        transaction.on_commit(lambda: tasks.aggregates_recompute.delay(tenant_id, job_id=job))
+        job = services.aggregates_recompute_request(tenant=request.tenant, actor=self.actor)
         return redirect(f"{reverse('orders:recompute')}?job={job}")
 
 
 class ApiKeysView(BackofficeMixin, FormView):
-    required_role = Role.OWNER
+    action = "api_keys.manage"
     template_name = "orders/api_keys.html"
     form_class = ApiKeyForm
 
@@ -226,19 +218,19 @@ class ApiKeysView(BackofficeMixin, FormView):
 
     def form_valid(self, form):
         key, secret = crm_services.api_key_create(tenant=self.request.tenant,
-                                                  actor=self.request.user,
+                                                  actor=self.actor,
                                                   name=form.cleaned_data["name"])
         return self.render_to_response(self.get_context_data(form=ApiKeyForm(), new_key=secret,
                                                              new_key_name=key.name))
 
 
 class ApiKeyRevokeView(TenantScopedMixin, View):
-    required_role = Role.OWNER
+    action = "api_keys.manage"
     model = ApiKey
 
     def post(self, request, pk):
         key = tenant_get_object_or_404(self.get_queryset(), pk=pk)
-        crm_services.api_key_revoke(tenant=request.tenant, actor=request.user, key=key)
+        crm_services.api_key_revoke(tenant=request.tenant, actor=self.actor, key=key)
         messages.success(request, _("Key %(name)s revoked.") % {"name": key.name})
         return redirect("orders:api_keys")
 

@@ -10,7 +10,7 @@ from crm.tenancy import (
     SESSION_KEY,
     TenantMiddleware,
     TenantScopedMixin,
-    check_role,
+    check_action,
     tenant_get_object_or_404,
 )
 from tests.crm.factories import MembershipFactory, TenantFactory, UserFactory
@@ -109,23 +109,23 @@ def test_access_function_same_404_for_missing_and_foreign(manager, other_manager
 
 
 @pytest.mark.parametrize(
-    ("role", "minimum", "allowed"),
+    ("role", "action", "allowed"),
     [
-        (Role.OWNER, Role.MANAGER, True),
-        (Role.MANAGER, Role.MANAGER, True),
-        (Role.STAFF, Role.MANAGER, False),
-        (Role.COLLABORATOR, Role.STAFF, False),
-        (Role.COLLABORATOR, Role.COLLABORATOR, True),
-        (Role.MANAGER, Role.OWNER, False),
+        (Role.OWNER, "customer.merge", True),
+        (Role.MANAGER, "customer.merge", True),
+        (Role.STAFF, "customer.merge", False),
+        (Role.COLLABORATOR, "customer.create", False),
+        (Role.COLLABORATOR, "customer.view", True),
+        (Role.MANAGER, "settings.edit", False),
     ],
 )
-def test_check_role(tenant, role, minimum, allowed):
+def test_check_action(tenant, role, action, allowed):
     request = run_middleware(MembershipFactory(tenant=tenant, role=role).user)
     if allowed:
-        check_role(request, minimum)
+        check_action(request, action)
     else:
         with pytest.raises(PermissionDenied):
-            check_role(request, minimum)
+            check_action(request, action)
 
 
 def test_no_membership_sees_clear_page_not_data(client, db):

@@ -5,6 +5,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from crm.access import SYSTEM
 from crm.models import AuditLog
 from customers import services
 from customers.models import Customer, CustomerTag
@@ -18,7 +19,7 @@ OTHER_APP_TABS = ["/admin/orders/customer/{code}/orders/", "/admin/orders/custom
 
 
 def make(tenant, name="Nguyễn Văn An", phone="0912000001", **data):
-    return services.customer_create(tenant=tenant, actor=None,
+    return services.customer_create(tenant=tenant, actor=SYSTEM,
                                     data={"full_name": name, "phone": phone, **data})
 
 
@@ -34,7 +35,7 @@ def enrich(customer, manager, n):
     tenant = customer.tenant
     for i in range(n):
         CustomerTag.objects.create(tenant=tenant, customer=customer, tag=TagFactory(tenant=tenant))
-        services.note_add(tenant=tenant, actor=manager.user, customer=customer, body=f"n{i}")
+        services.note_add(tenant=tenant, actor=manager, customer=customer, body=f"n{i}")
         AuditLog.objects.create(tenant=tenant, actor=manager.user, action="customer.update",
                                 object_type="customers.customer", object_id=customer.pk,
                                 before={"note": ""}, after={"note": f"v{i}"})
@@ -133,7 +134,7 @@ def test_collaborator_opens_only_own_customers_on_every_tab(login, collaborator,
 
 def test_merged_code_redirects_to_survivor(login, manager, tenant):
     a, b = make(tenant), make(tenant, phone="0912000002")
-    services.customers_merge(tenant=tenant, actor=manager.user, survivor=a, merged=b)
+    services.customers_merge(tenant=tenant, actor=manager, survivor=a, merged=b)
     client = login(manager)
     response = client.get(f"/admin/customers/{b.code}/history/")
     assert response.status_code == 302
@@ -209,12 +210,13 @@ def test_registration_creates_pending_customer(client, tenant, lists):
     assert c.membership_state == "pending" and (c.birth_day, c.birth_year) == (8, 1995)
 
 
-def test_registration_duplicate_phone_attaches(client, tenant):
+def test_registration_duplicate_phone_waits_as_a_request(client, tenant):
     existing = make(tenant, phone="0912555666")
     register(client, phone="+84 912 555 666")
     assert Customer.objects.count() == 1
     existing.refresh_from_db()
-    assert existing.membership_state == "pending"
+    assert existing.membership_state == "guest"
+    assert existing.registration_requests.get().state == "open"
 
 
 def test_registration_bad_phone_has_message(client, tenant):
@@ -248,3 +250,53 @@ def test_registration_unknown_or_inactive_shop_is_404(client, tenant):
     tenant.is_active = False
     tenant.save()
     assert client.get(REG).status_code == 404
+
+
+def test_public_form_never_changes_an_existing_customer(client, tenant, lists, manager,
+                                                        staff):
+    """Defect: a known phone with a new email once became the primary email, filled the
+    birthday and moved the membership. Now the values wait in "Chờ duyệt" and the manager
+    picks what to apply."""
+    existing = make(tenant, name="Võ Thị Hồng", phone="0912555666", email="cu@example.com")
+    register(client, phone="0912.555.666", email="moi@example.com", birthday="08/03/1995",
+             full_name="Hồng Võ")
+    existing.refresh_from_db()
+    assert (existing.email, existing.birth_day, existing.membership_state) == (
+        "cu@example.com", None, "guest")
+    assert list(existing.emails.values_list("email", flat=True)) == ["cu@example.com"]
+    request = existing.registration_requests.get()
+
+    staff_client = Client()
+    staff_client.force_login(staff.user)
+    assert staff_client.get("/admin/customers/pending/").status_code == 403
+    url = f"/admin/customers/pending/requests/{request.pk}/"
+    assert staff_client.post(url, {"decision": "approve", "apply": ["email"]}).status_code == 403
+
+    manager_client = Client()
+    manager_client.force_login(manager.user)
+    page = manager_client.get("/admin/customers/pending/").content.decode()
+    assert "moi@example.com" in page and "cu@example.com" in page and "08/03/1995" in page
+    response = manager_client.post(url, {"decision": "approve", "apply": ["birthday"]})
+    assert response.status_code == 302
+    existing.refresh_from_db()
+    assert (existing.birth_day, existing.birth_month, existing.birth_year) == (8, 3, 1995)
+    assert existing.full_name == "Võ Thị Hồng" and existing.email == "cu@example.com"
+    assert existing.membership_state == "active"
+    request.refresh_from_db()
+    assert request.state == "applied" and request.decided_by == manager.user
+    # Handled once: a second post is a 404 (no longer waiting).
+    assert manager_client.post(url, {"decision": "approve"}).status_code == 404
+
+
+def test_dismissed_registration_changes_nothing(client, tenant, lists, manager):
+    existing = make(tenant, phone="0912555666")
+    register(client, phone="0912555666", email="moi@example.com")
+    request = existing.registration_requests.get()
+    manager_client = Client()
+    manager_client.force_login(manager.user)
+    manager_client.post(f"/admin/customers/pending/requests/{request.pk}/",
+                        {"decision": "dismiss", "apply": ["email"]})
+    existing.refresh_from_db()
+    assert existing.membership_state == "guest" and existing.email == ""
+    request.refresh_from_db()
+    assert request.state == "dismissed"

@@ -1,6 +1,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
+from crm.access import SYSTEM
 from crm.models import AuditLog, Role
 from customers import services
 from customers.models import Customer, CustomerEmail, CustomerPhone, CustomerTag, TagGroup
@@ -10,7 +11,7 @@ from tests.customers.factories import CustomerFactory, TagFactory, TagGroupFacto
 pytestmark = pytest.mark.django_db
 
 
-def create(tenant, actor=None, **data):
+def create(tenant, actor=SYSTEM, **data):
     data.setdefault("full_name", "Nguyễn Văn Đức")
     return services.customer_create(tenant=tenant, actor=actor, data=data)
 
@@ -30,7 +31,7 @@ def test_codes_are_never_reused(tenant):
 
 
 def test_create_stores_phones_normalized_and_emails_casefolded(tenant, manager):
-    c = create(tenant, manager.user, phone="0912 345 678", extra_phones=["01629123456"],
+    c = create(tenant, manager, phone="0912 345 678", extra_phones=["01629123456"],
                email="Lan.Nguyen@Gmail.com", extra_emails=["lan@example.com"])
     assert c.phone == "0912 345 678" and c.phone_normalized == "+84912345678"
     assert c.email == "lan.nguyen@gmail.com"
@@ -118,7 +119,7 @@ def test_bulk_assign_staff_audits_each_changed_customer(tenant, manager, staff):
     customers = CustomerFactory.create_batch(3, tenant=tenant)
     customers[0].assigned_staff = staff
     customers[0].save()
-    changed = services.customers_assign_staff(tenant=tenant, actor=manager.user,
+    changed = services.customers_assign_staff(tenant=tenant, actor=manager,
                                               customer_ids=[c.pk for c in customers], staff=staff)
     assert changed == 2
     rows = AuditLog.objects.filter(action="customer.assign_staff")
@@ -130,7 +131,7 @@ def test_bulk_care_status_ignores_other_shops_customers(tenant, other_tenant, ma
     mine = CustomerFactory(tenant=tenant)
     theirs = CustomerFactory(tenant=other_tenant)
     status = lists["care_statuses"].first()
-    changed = services.customers_set_care_status(tenant=tenant, actor=manager.user,
+    changed = services.customers_set_care_status(tenant=tenant, actor=manager,
                                                  customer_ids=[mine.pk, theirs.pk], status=status)
     theirs.refresh_from_db()
     assert changed == 1 and theirs.care_status is None
@@ -140,11 +141,11 @@ def test_bulk_care_status_ignores_other_shops_customers(tenant, other_tenant, ma
 def test_bulk_add_and_remove_tag(tenant, manager):
     c1, c2 = CustomerFactory.create_batch(2, tenant=tenant)
     tag = TagFactory(tenant=tenant)
-    assert services.customers_add_tag(tenant=tenant, actor=manager.user,
+    assert services.customers_add_tag(tenant=tenant, actor=manager,
                                       customer_ids=[c1.pk, c2.pk], tag=tag) == 2
-    assert services.customers_add_tag(tenant=tenant, actor=manager.user,
+    assert services.customers_add_tag(tenant=tenant, actor=manager,
                                       customer_ids=[c1.pk], tag=tag) == 0
-    assert services.customers_remove_tag(tenant=tenant, actor=manager.user,
+    assert services.customers_remove_tag(tenant=tenant, actor=manager,
                                          customer_ids=[c1.pk], tag=tag) == 1
     assert list(CustomerTag.objects.values_list("customer_id", flat=True)) == [c2.pk]
     assert AuditLog.objects.filter(action__startswith="customer.tag_").count() == 3
@@ -154,23 +155,23 @@ def test_bulk_add_tag_of_single_group_replaces_sibling(tenant, manager):
     group = TagGroupFactory(tenant=tenant, multiple=False)
     old, new = TagFactory(tenant=tenant, group=group), TagFactory(tenant=tenant, group=group)
     c = CustomerFactory(tenant=tenant)
-    services.customers_add_tag(tenant=tenant, actor=manager.user, customer_ids=[c.pk], tag=old)
-    services.customers_add_tag(tenant=tenant, actor=manager.user, customer_ids=[c.pk], tag=new)
+    services.customers_add_tag(tenant=tenant, actor=manager, customer_ids=[c.pk], tag=old)
+    services.customers_add_tag(tenant=tenant, actor=manager, customer_ids=[c.pk], tag=new)
     assert list(c.tags.all()) == [new]
 
 
 def test_bulk_with_foreign_tag_refused(tenant, other_tenant, manager):
     c = CustomerFactory(tenant=tenant)
     with pytest.raises(ValidationError):
-        services.customers_add_tag(tenant=tenant, actor=manager.user, customer_ids=[c.pk],
+        services.customers_add_tag(tenant=tenant, actor=manager, customer_ids=[c.pk],
                                    tag=TagFactory(tenant=other_tenant))
 
 
 def test_lookup_save_create_rename_deactivate(tenant, manager):
-    group = services.lookup_save(tenant=tenant, actor=manager.user, instance=TagGroup(),
+    group = services.lookup_save(tenant=tenant, actor=manager, instance=TagGroup(),
                                  data={"name": "Kênh", "multiple": False, "is_active": True})
     group.name = "Kênh bán"  # a ModelForm mutates the instance before the service runs
-    services.lookup_save(tenant=tenant, actor=manager.user, instance=group,
+    services.lookup_save(tenant=tenant, actor=manager, instance=group,
                          data={"name": "Kênh bán", "is_active": False})
     row = AuditLog.objects.get(action="taggroup.update")
     assert row.before["name"] == "Kênh" and row.after["name"] == "Kênh bán"
@@ -181,7 +182,7 @@ def test_lookup_duplicate_name_is_a_validation_error(tenant, manager, lists):
     from customers.models import CareStatus
 
     with pytest.raises(ValidationError):
-        services.lookup_save(tenant=tenant, actor=manager.user, instance=CareStatus(),
+        services.lookup_save(tenant=tenant, actor=manager, instance=CareStatus(),
                              data={"name": "Tiềm năng", "color": "#000000", "is_active": True})
 
 
@@ -190,16 +191,16 @@ def test_source_tree_has_two_levels(tenant, manager, lists):
     from customers.models import Source
 
     with pytest.raises(ValidationError):
-        services.lookup_save(tenant=tenant, actor=manager.user, instance=Source(),
+        services.lookup_save(tenant=tenant, actor=manager, instance=Source(),
                              data={"name": "Cháu", "parent": channel, "is_active": True})
 
 
 def test_lookup_move_swaps_neighbours(tenant, manager, lists):
     statuses = list(lists["care_statuses"])
-    services.lookup_move(tenant=tenant, actor=manager.user, instance=statuses[1], up=True)
+    services.lookup_move(tenant=tenant, actor=manager, instance=statuses[1], up=True)
     names = list(lists["care_statuses"].order_by("position").values_list("name", flat=True))
     assert names[:2] == [statuses[1].name, statuses[0].name]
-    services.lookup_move(tenant=tenant, actor=manager.user, instance=statuses[1], up=True)
+    services.lookup_move(tenant=tenant, actor=manager, instance=statuses[1], up=True)
     assert list(lists["care_statuses"].order_by("position").values_list(
         "name", flat=True))[0] == statuses[1].name
 

@@ -4,6 +4,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.exceptions import ValidationError
 
+from crm.access import SYSTEM
 from crm.models import AuditLog
 from customers import services as customer_services
 from customers.models import Customer
@@ -17,11 +18,11 @@ VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 def customer(tenant, phone="0912000001", **data):
     return customer_services.customer_create(
-        tenant=tenant, actor=None, data={"full_name": "Nguyễn Văn A", "phone": phone, **data})
+        tenant=tenant, actor=SYSTEM, data={"full_name": "Nguyễn Văn A", "phone": phone, **data})
 
 
 def order(tenant, c=None, total=1_000_000, status="delivered", **data):
-    return services.order_create(tenant=tenant, actor=None, customer=c,
+    return services.order_create(tenant=tenant, actor=SYSTEM, customer=c,
                                  data={"total_amount": total, "status": status, **data})
 
 
@@ -34,7 +35,7 @@ def stage(c):
 
 
 def test_codes_and_lines_total(tenant):
-    o = services.order_create(tenant=tenant, actor=None, data={"discount": 10_000,
+    o = services.order_create(tenant=tenant, actor=SYSTEM, data={"discount": 10_000,
                                                              "shipping_fee": 30_000},
                               lines=[{"product_name": "Trà", "quantity": 2, "unit_price": 100_000}])
     assert o.code == "DH000001" and o.total_amount == 220_000
@@ -45,7 +46,7 @@ def test_first_delivered_order_makes_customer_purchased(tenant):
     c = customer(tenant, lifecycle_stage="potential")
     o = order(tenant, c, status="new")
     assert stage(c) == "potential"
-    services.order_set_status(tenant=tenant, actor=None, order=o, status="delivered")
+    services.order_set_status(tenant=tenant, actor=SYSTEM, order=o, status="delivered")
     assert stage(c) == "purchased"
     s = stats(c)
     assert (s.delivered_orders, s.total_spend, s.average_order) == (1, 1_000_000, 1_000_000)
@@ -55,7 +56,7 @@ def test_first_delivered_order_makes_customer_purchased(tenant):
 def test_cancelling_the_only_delivery_goes_back_to_new(tenant):
     c = customer(tenant)
     o = order(tenant, c)
-    services.order_set_status(tenant=tenant, actor=None, order=o, status="cancelled")
+    services.order_set_status(tenant=tenant, actor=SYSTEM, order=o, status="cancelled")
     assert stage(c) == "new"
     assert stats(c).delivered_orders == 0 and stats(c).last_order_at is None
 
@@ -108,45 +109,45 @@ def test_manual_stage_stays_before_first_order(tenant):
 def test_returns_reduce_spend_and_full_return_stops_counting(tenant):
     c = customer(tenant)
     o = order(tenant, c, total=1_000_000, paid_amount=1_000_000)
-    services.order_return(tenant=tenant, actor=None, order=o, amount=400_000, reason="Hỏng")
+    services.order_return(tenant=tenant, actor=SYSTEM, order=o, amount=400_000, reason="Hỏng")
     s = stats(c)
     assert (s.total_spend, s.returned_amount, s.delivered_orders) == (600_000, 400_000, 1)
-    services.order_return(tenant=tenant, actor=None, order=o, amount=600_000)
+    services.order_return(tenant=tenant, actor=SYSTEM, order=o, amount=600_000)
     o.refresh_from_db()
     assert o.status == OrderStatus.RETURNED
     s = stats(c)
     assert (s.total_spend, s.returned_amount, s.delivered_orders) == (0, 1_000_000, 0)
     with pytest.raises(ValidationError):
-        services.order_return(tenant=tenant, actor=None, order=o, amount=1)
+        services.order_return(tenant=tenant, actor=SYSTEM, order=o, amount=1)
 
 
 def test_return_more_than_left_or_on_undelivered_is_refused(tenant):
     o = order(tenant, total=100_000)
     with pytest.raises(ValidationError):
-        services.order_return(tenant=tenant, actor=None, order=o, amount=100_001)
+        services.order_return(tenant=tenant, actor=SYSTEM, order=o, amount=100_001)
     new = order(tenant, status="new")
     with pytest.raises(ValidationError):
-        services.order_return(tenant=tenant, actor=None, order=new, amount=1)
+        services.order_return(tenant=tenant, actor=SYSTEM, order=new, amount=1)
 
 
 def test_debt_is_total_minus_paid_on_delivered_orders(tenant):
     c = customer(tenant)
     o = order(tenant, c, total=1_000_000, paid_amount=300_000, status="shipping")
     assert stats(c).debt == 0  # not delivered yet
-    services.order_set_status(tenant=tenant, actor=None, order=o, status="delivered")
+    services.order_set_status(tenant=tenant, actor=SYSTEM, order=o, status="delivered")
     assert stats(c).debt == 700_000
-    services.order_record_payment(tenant=tenant, actor=None, order=o, amount=200_000)
+    services.order_record_payment(tenant=tenant, actor=SYSTEM, order=o, amount=200_000)
     assert stats(c).debt == 500_000
     with pytest.raises(ValidationError):
-        services.order_record_payment(tenant=tenant, actor=None, order=o, amount=500_001)
-    services.order_return(tenant=tenant, actor=None, order=o, amount=100_000)
+        services.order_record_payment(tenant=tenant, actor=SYSTEM, order=o, amount=500_001)
+    services.order_return(tenant=tenant, actor=SYSTEM, order=o, amount=100_000)
     assert stats(c).debt == 400_000
 
 
 def test_invalid_status_change_is_refused(tenant):
     o = order(tenant, status="delivered")
     with pytest.raises(ValidationError):
-        services.order_set_status(tenant=tenant, actor=None, order=o, status="shipping")
+        services.order_set_status(tenant=tenant, actor=SYSTEM, order=o, status="shipping")
 
 
 def test_spend_in_last_three_months(tenant):
@@ -200,7 +201,7 @@ def test_guest_creation_can_be_switched_off(tenant):
 def test_link_moves_stats_between_customers(tenant):
     a, b = customer(tenant, phone="0912000001"), customer(tenant, phone="0912000002")
     o = order(tenant, a, total=500_000)
-    services.order_link_customer(tenant=tenant, actor=None, order=o, customer=b)
+    services.order_link_customer(tenant=tenant, actor=SYSTEM, order=o, customer=b)
     assert stats(a).total_spend == 0 and stats(b).total_spend == 500_000
     assert stage(a) == "new" and stage(b) == "purchased"
     row = AuditLog.objects.get(action="order.link")
@@ -211,7 +212,7 @@ def test_cross_shop_link_and_channel_refused(tenant, other_tenant):
     theirs = customer(other_tenant)
     o = order(tenant)
     with pytest.raises(ValidationError):
-        services.order_link_customer(tenant=tenant, actor=None, order=o, customer=theirs)
+        services.order_link_customer(tenant=tenant, actor=SYSTEM, order=o, customer=theirs)
     with pytest.raises(ValidationError):
         order(tenant, theirs)
 
@@ -220,7 +221,7 @@ def test_merge_moves_orders_and_stats(tenant, manager):
     a, b = customer(tenant, phone="0912000001"), customer(tenant, phone="0912000002")
     order(tenant, a, total=100_000)
     order(tenant, b, total=200_000)
-    survivor = customer_services.customers_merge(tenant=tenant, actor=manager.user,
+    survivor = customer_services.customers_merge(tenant=tenant, actor=manager,
                                                  survivor=a, merged=b)
     assert Order.objects.filter(customer=survivor).count() == 2
     assert stats(survivor).total_spend == 300_000
@@ -235,11 +236,11 @@ def test_order_events_stay_a_few_statements(tenant, django_assert_num_queries):
     delivered = order(tenant, c, total=500_000)
     shipping = order(tenant, c, total=300_000, status="shipping")
     with django_assert_num_queries(7):
-        services.order_record_payment(tenant=tenant, actor=None, order=delivered,
+        services.order_record_payment(tenant=tenant, actor=SYSTEM, order=delivered,
                                       amount=100_000)
     # Delivered: the order, the stats, this month's spend (its row is there), the stage and
     # the VIP check.
     with django_assert_num_queries(9):
-        services.order_set_status(tenant=tenant, actor=None, order=shipping,
+        services.order_set_status(tenant=tenant, actor=SYSTEM, order=shipping,
                                   status="delivered")
     assert (stats(c).delivered_orders, stats(c).debt) == (2, 700_000)

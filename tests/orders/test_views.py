@@ -2,6 +2,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from crm.access import SYSTEM
 from crm.models import ApiKey
 from customers import services as customer_services
 from orders import services
@@ -12,11 +13,11 @@ pytestmark = pytest.mark.django_db
 
 def customer(tenant, phone="0912000001", **data):
     return customer_services.customer_create(
-        tenant=tenant, actor=None, data={"full_name": "Trần Văn Bình", "phone": phone, **data})
+        tenant=tenant, actor=SYSTEM, data={"full_name": "Trần Văn Bình", "phone": phone, **data})
 
 
 def order(tenant, c=None, total=1_000_000, status="delivered", **data):
-    return services.order_create(tenant=tenant, actor=None, customer=c,
+    return services.order_create(tenant=tenant, actor=SYSTEM, customer=c,
                                  data={"total_amount": total, "status": status, **data})
 
 
@@ -89,7 +90,7 @@ def test_status_payment_and_return_from_detail(login, manager, tenant):
 def test_profile_order_tabs(login, manager, tenant):
     c = customer(tenant, email="binh@x.vn")
     o = order(tenant, c, total=2_000_000, paid_amount=500_000)
-    services.order_return(tenant=tenant, actor=None, order=o, amount=200_000, reason="Đổi ý")
+    services.order_return(tenant=tenant, actor=SYSTEM, order=o, amount=200_000, reason="Đổi ý")
     other = customer(tenant, phone="0912000002")
     related = order(tenant, other, contact={"email": "binh@x.vn"})
     client = login(manager)
@@ -150,3 +151,15 @@ def test_api_keys_owner_only_and_shown_once(login, owner, manager, tenant):
 
 def test_collaborator_has_no_order_screens(login, collaborator):
     assert login(collaborator).get("/admin/orders/").status_code == 403
+
+
+def test_recompute_progress_is_scoped_to_the_shop(login, manager, other_manager, tenant,
+                                                  django_capture_on_commit_callbacks):
+    customer(tenant)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = login(manager).post("/admin/orders/recompute/")
+    job_url = response.url
+    assert "Xong" in login(manager).get(job_url, HTTP_HX_REQUEST="true").content.decode()
+    # The same job id read from another shop finds nothing (and does not poll forever).
+    fragment = login(other_manager).get(job_url, HTTP_HX_REQUEST="true").content.decode()
+    assert "Xong" not in fragment and "hx-get" not in fragment

@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from crm import registry, services
+from crm import access, registry, services
 from crm.models import Role, Tenant
 
 DEMO_SLUG = "demo"
@@ -44,7 +44,7 @@ class Command(BaseCommand):
             if User.objects.filter(username=username).exists():
                 user = User.objects.get(username=username)
                 memberships[role] = services.membership_create(
-                    tenant=tenant, user=user, role=role, actor=None
+                    tenant=tenant, user=user, role=role, actor=access.SYSTEM
                 )
             else:
                 memberships[role] = services.staff_user_create(
