@@ -145,9 +145,12 @@ if REDIS_URL:
                           "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    # One dev process (runserver) shares its local-memory cache with itself; production
-    # sets REDIS_URL so that rate limits count across gunicorn workers.
-    SILENCED_SYSTEM_CHECKS += ["django_ratelimit.E003"]
+    # One dev process (runserver) shares its local-memory cache with itself. With DEBUG
+    # off, rate limits must count across gunicorn workers: django_ratelimit.E003 and
+    # crm.E001 stop migrate/runserver/check until REDIS_URL is set. A command run without
+    # SECRET_KEY (makemigrations) serves nothing: it is let through.
+    if DEBUG or not SECRET_KEY:
+        SILENCED_SYSTEM_CHECKS += ["django_ratelimit.E003"]
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # Celery: with no broker configured, tasks run in-process so a fresh install needs nothing.
