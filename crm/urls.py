@@ -19,6 +19,8 @@ backoffice = [
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    # Container healthcheck (docker/healthcheck.py); outside /admin/, no database.
+    path("healthz", views.healthz, name="healthz"),
     path(
         "admin/login/",
         auth_views.LoginView.as_view(template_name="crm/login.html",

@@ -75,3 +75,10 @@ def test_client_ip_is_the_address_the_proxy_appended():
     assert client_ip(forged) == "203.0.113.7"
     assert client_ip(rf.get("/", headers={"x-forwarded-for": "203.0.113.7"})) == "203.0.113.7"
     assert client_ip(rf.get("/", REMOTE_ADDR="172.18.0.5")) == "172.18.0.5"
+
+
+def test_healthz_answers_without_the_database(client, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.content == b"ok"
