@@ -68,6 +68,8 @@ class Membership(models.Model):
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.STAFF)
     is_active = models.BooleanField(_("active"), default=True)
+    # Per shop, not on the user: the number a shop reaches its staff on (shown on Nhân sự).
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = MembershipQuerySet.as_manager()
