@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class CrmConfig(AppConfig):
@@ -7,4 +8,9 @@ class CrmConfig(AppConfig):
     verbose_name = _("Shops and staff")
 
     def ready(self):
-        from . import checks  # noqa: F401 - registers the system checks
+        from . import checks, registry  # noqa: F401 - importing checks registers them
+
+        registry.register_settings_section(registry.SettingsSection(
+            label=pgettext_lazy("menu", "Staff"), url_name="crm:staff_list",
+            icon="ti-id-badge-2", description=_("Who works in the shop, roles, passwords"),
+            action="staff.view"))

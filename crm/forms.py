@@ -1,8 +1,12 @@
+import phonenumbers
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, PasswordResetForm
+from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.utils.translation import gettext_lazy as _
 
-from .models import Tenant
+from .models import Membership, Role, Tenant
+from .services import PasswordMethod
 
 
 class StyledFormMixin:
@@ -58,3 +62,98 @@ class ShopSettingsForm(StyledFormMixin, forms.ModelForm):
 class ApiKeyForm(StyledFormMixin, forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100,
                            help_text=_("Which channel or program uses it, e.g. “Haravan”."))
+
+
+def _clean_phone(value: str) -> str:
+    """A staff phone is kept as typed; it only has to be a Vietnamese (or +country) number."""
+    value = value.strip()
+    if not value:
+        return value
+    try:
+        number = phonenumbers.parse(value, "VN")
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise forms.ValidationError(_("Not a valid phone number."))
+    return value
+
+
+class StaffAddForm(StyledFormMixin, forms.Form):
+    last_name = forms.CharField(label=_("Family name"), max_length=150, required=False,
+                                help_text=_("With middle name, e.g. “Nguyễn Thị”."))
+    first_name = forms.CharField(label=_("Given name"), max_length=150, required=False)
+    username = forms.CharField(
+        label=_("Username"), max_length=150, validators=[UnicodeUsernameValidator()],
+        help_text=_("What they type to sign in: letters, digits and @ . + - _ only. If the "
+                    "person already has an account (they work in another shop), type its "
+                    "username and its email exactly: they are added to this shop with the "
+                    "role chosen here and keep their password and name."))
+    email = forms.EmailField(label=_("Email"), required=False,
+                             help_text=_("Where the link to set a password is sent."))
+    phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.STAFF)
+    password_method = forms.ChoiceField(
+        label=_("Password"), choices=PasswordMethod.choices, initial=PasswordMethod.LINK,
+        widget=forms.RadioSelect,
+        help_text=_("For a new account. The temporary password is shown on the next page "
+                    "only: give it to the person, who then changes it under “My account”."))
+
+    field_order = ["last_name", "first_name", "username", "email", "phone", "role",
+                   "password_method"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].widget.attrs.update(autocomplete="off", autocapitalize="none",
+                                                    spellcheck="false")
+        self.fields["email"].widget.attrs["autocomplete"] = "off"
+        self.fields["phone"].widget.attrs.update(inputmode="tel", autocomplete="off")
+
+    def clean_phone(self):
+        return _clean_phone(self.cleaned_data["phone"])
+
+
+class StaffUpdateForm(StyledFormMixin, forms.ModelForm):
+    class Meta:
+        model = Membership
+        fields = ["role", "phone"]
+        widgets = {"phone": forms.TextInput(attrs={"inputmode": "tel"})}
+
+    def clean_phone(self):
+        return _clean_phone(self.cleaned_data["phone"])
+
+
+class StaffPasswordForm(forms.Form):
+    method = forms.ChoiceField(choices=PasswordMethod.choices)
+
+
+class AccountNameForm(StyledFormMixin, forms.ModelForm):
+    class Meta:
+        model = get_user_model()
+        fields = ["last_name", "first_name"]
+        labels = {"last_name": _("Family name"), "first_name": _("Given name")}
+        help_texts = {"last_name": _("With middle name, e.g. “Nguyễn Thị”.")}
+
+    def clean(self):
+        data = super().clean()
+        if not (data.get("first_name", "").strip() or data.get("last_name", "").strip()):
+            raise forms.ValidationError(_("Type your name."))
+        return data
+
+
+class AccountPasswordForm(StyledFormMixin, PasswordChangeForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The page opens on the name form: no jump to the password field.
+        self.fields["old_password"].widget.attrs.pop("autofocus", None)
+
+
+class ShopPasswordResetForm(StyledFormMixin, PasswordResetForm):
+    """Django's form, also for a person who never set a password (a new staff member whose
+    link expired); still only active accounts that work in an active shop."""
+
+    def get_users(self, email):
+        users = get_user_model()._default_manager.filter(
+            email__iexact=email, is_active=True,
+            memberships__is_active=True, memberships__tenant__is_active=True,
+        ).distinct()
+        return (u for u in users if u.email.casefold() == email.casefold())

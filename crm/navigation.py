@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .models import Role
 
@@ -25,6 +26,7 @@ NAV_ITEMS = [
     NavItem(_("Excel import/export"), "customers:import", "ti-file-spreadsheet", Role.MANAGER),
     NavItem(_("Care schedule"), "customers:followup_list", "ti-calendar-event"),
     NavItem(_("Reports"), "crm:reports", "ti-chart-bar", Role.MANAGER),
+    NavItem(pgettext_lazy("menu", "Staff"), "crm:staff_list", "ti-id-badge-2", Role.MANAGER),
     NavItem(_("Settings"), "crm:settings", "ti-settings", Role.MANAGER),
 ]
 

@@ -8,13 +8,25 @@ from django.views.generic import RedirectView
 from customers.views import RegistrationView
 from orders.api import orders_ingest
 
-from . import views
+from . import auth_views as account_views
+from . import staff_views, views
 from .forms import LoginForm
 
 backoffice = [
     path("", views.DashboardView.as_view(), name="dashboard"),
     path("switch-shop/", views.switch_tenant_view, name="switch_tenant"),
     path("settings/", views.SettingsView.as_view(), name="settings"),
+    path("staff/", staff_views.StaffListView.as_view(), name="staff_list"),
+    path("staff/add/", staff_views.StaffAddView.as_view(), name="staff_add"),
+    path("staff/<int:pk>/", staff_views.StaffMemberView.as_view(), name="staff_member"),
+    path("staff/<int:pk>/edit/", staff_views.StaffUpdateView.as_view(), name="staff_update"),
+    path("staff/<int:pk>/active/", staff_views.StaffActiveView.as_view(), name="staff_active"),
+    path("staff/<int:pk>/password/", staff_views.StaffPasswordView.as_view(),
+         name="staff_password"),
+    path("staff/<int:pk>/unlock/", staff_views.StaffUnlockView.as_view(), name="staff_unlock"),
+    path("account/", account_views.AccountView.as_view(), name="account"),
+    path("account/password/", account_views.AccountPasswordView.as_view(),
+         name="account_password"),
 ]
 
 urlpatterns = [
@@ -29,6 +41,16 @@ urlpatterns = [
         name="login",
     ),
     path("admin/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Forgotten password (from the login page) and the one-time set-password links that
+    # Nhân sự and create_shop send: public pages, no shop yet.
+    path("admin/password-reset/", account_views.PasswordResetView.as_view(),
+         name="password_reset"),
+    path("admin/password-reset/sent/", account_views.password_reset_done,
+         name="password_reset_done"),
+    path("admin/password-reset/<uidb64>/<token>/",
+         account_views.PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
+    path("admin/password-reset/done/", account_views.password_reset_complete,
+         name="password_reset_complete"),
     path("admin/", include((backoffice, "crm"))),
     path("admin/customers/", include("customers.urls")),
     path("admin/orders/", include("orders.urls")),

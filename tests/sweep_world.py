@@ -105,3 +105,26 @@ for _kind in ("source", "taggroup", "tag", "carestatus"):
     SWEEP[f"customers:lookup_edit_{_kind}"] = lambda w, k=_kind: {"pk": w.objects[k].pk}
     SWEEP[f"customers:lookup_move_{_kind}"] = lambda w, k=_kind: {"pk": w.objects[k].pk,
                                                                  "direction": "up"}
+
+
+def _staff(world: World) -> None:
+    from tests.crm.factories import UserFactory
+
+    user = UserFactory(username="nhanvien-rieng-a", last_name="Nhân Viên", first_name="Riêng A",
+                       email="nv-rieng@shop-a.vn")
+    world.objects["member"] = MembershipFactory(tenant=world.tenant, user=user,
+                                                role=Role.STAFF, phone="0913 555 777")
+    world.markers += ["nhanvien-rieng-a", "Nhân Viên Riêng A", "nv-rieng@shop-a.vn",
+                      "0913 555 777"]
+
+
+WORLD_BUILDERS.append(_staff)
+SWEEP.update({
+    "crm:staff_list": None,
+    "crm:staff_add": None,
+    "crm:account": None,
+    "crm:account_password": None,
+})
+for _name in ("crm:staff_member", "crm:staff_update", "crm:staff_active",
+              "crm:staff_password", "crm:staff_unlock"):
+    SWEEP[_name] = lambda w: {"pk": w.objects["member"].pk}
