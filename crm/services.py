@@ -42,6 +42,7 @@ def tenant_create(*, name: str, slug: str, owner=None) -> Tenant:
 
 @transaction.atomic
 def tenant_update_settings(*, tenant: Tenant, actor, data: dict) -> Tenant:
+    access.require(actor, "settings.edit", tenant)
     # Read "before" from the locked row: a ModelForm may already have mutated ``tenant``.
     tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
     before = {f: getattr(tenant, f) for f in SHOP_SETTING_FIELDS}
@@ -83,10 +84,11 @@ def _hash_key(secret: str) -> str:
 @transaction.atomic
 def api_key_create(*, tenant: Tenant, actor, name: str) -> tuple[ApiKey, str]:
     """Create a key; the full key is returned once and never stored."""
+    access.require(actor, "api_keys.manage", tenant)
     prefix = secrets.token_hex(4)
     secret = secrets.token_urlsafe(32)
     key = ApiKey(tenant=tenant, name=name.strip(), prefix=prefix, key_hash=_hash_key(secret),
-                 created_by=actor)
+                 created_by=access.user_of(actor))
     key.full_clean()
     key.save()
     audit_record(tenant, actor, "apikey.create", key, after={"name": key.name, "prefix": prefix})
@@ -95,6 +97,7 @@ def api_key_create(*, tenant: Tenant, actor, name: str) -> tuple[ApiKey, str]:
 
 @transaction.atomic
 def api_key_revoke(*, tenant: Tenant, actor, key: ApiKey) -> None:
+    access.require(actor, "api_keys.manage", tenant)
     if key.tenant_id != tenant.pk or key.revoked_at:
         return
     key.revoked_at = timezone.now()

@@ -1,5 +1,3 @@
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -65,6 +63,3 @@ urlpatterns = [
 # 403 and 404 use Django's views with templates/403.html and 404.html; the 500 page needs
 # an error id that the log line carries.
 handler500 = "crm.views.server_error"
-
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -30,6 +30,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django_ratelimit.core import is_ratelimited
 
+from crm import access
 from crm.services import api_key_authenticate
 from customers.models import Source
 from customers.normalize import normalize_phone
@@ -289,8 +290,8 @@ def _save(tenant, key, data, lines):
     if existing is None:
         try:
             with transaction.atomic():
-                order = services.order_create(tenant=tenant, actor=None, data=data,
-                                              lines=lines)
+                order = services.order_create(tenant=tenant, actor=access.api_actor(key),
+                                              data=data, lines=lines)
             return JsonResponse(_body(order, created=True), status=201)
         except (IntegrityError, ValidationError) as error:
             # The same order arrived several times at once and another request created
@@ -314,13 +315,14 @@ def _update(tenant, key, order: Order, data: dict) -> Order:
     # Locked first, so that the payment below is the difference to the paid amount of
     # now, not of before a concurrent re-post recorded it (that would pay twice).
     order = Order.objects.select_for_update().get(pk=order.pk)
+    actor = access.api_actor(key)
     if data["status"] != order.status:
-        order = services.order_set_status(tenant=tenant, actor=None, order=order,
+        order = services.order_set_status(tenant=tenant, actor=actor, order=order,
                                           status=data["status"],
                                           delivered_at=data.get("delivered_at"))
     paid = data.get("paid_amount")
     if paid is not None and paid > order.paid_amount:
-        services.order_record_payment(tenant=tenant, actor=None, order=order,
+        services.order_record_payment(tenant=tenant, actor=actor, order=order,
                                       amount=paid - order.paid_amount,
                                       note=_("Sent by %(key)s") % {"key": key.name})
         order.refresh_from_db()

@@ -6,6 +6,7 @@ at shop A's objects. The intruder is a manager of shop B.
 
 from dataclasses import dataclass, field
 
+from crm.access import SYSTEM
 from crm.models import Role
 from tests.crm.factories import MembershipFactory, TenantFactory
 
@@ -45,12 +46,20 @@ def _customers(world: World) -> None:
     objects["source"] = SourceFactory(tenant=shop, name="Nguồn riêng A")
     objects["taggroup"] = TagGroupFactory(tenant=shop, name="Nhóm thẻ riêng A")
     objects["tag"] = TagFactory(tenant=shop, name="Thẻ riêng A", group=objects["taggroup"])
-    objects["customer"] = customer_create(tenant=shop, actor=None, data={
+    objects["customer"] = customer_create(tenant=shop, actor=SYSTEM, data={
         "full_name": "Khách Riêng Của Shop A", "phone": "0912 000 111",
         "email": "rieng@shop-a.vn", "tags": [objects["tag"]],
         "care_status": objects["carestatus"], "source": objects["source"],
     })
+    # A registration of that customer's phone from the public page, waiting in "Chờ duyệt".
+    from crm.access import REGISTRATION
+    from customers.services import registration_submit
+
+    registration_submit(tenant=shop, actor=REGISTRATION, data={
+        "full_name": "Đăng Ký Riêng Shop A", "phone": "0912 000 111"})
+    objects["registration"] = objects["customer"].registration_requests.get()
     world.markers += ["Khách Riêng Của Shop A", "0912 000 111", "rieng@shop-a.vn",
+                      "Đăng Ký Riêng Shop A",
                       "Trạng thái riêng A", "Nguồn riêng A", "Nhóm thẻ riêng A", "Thẻ riêng A"]
 
 
@@ -59,10 +68,10 @@ def _orders(world: World) -> None:
     from orders.services import order_create
 
     shop = world.tenant
-    world.objects["order"] = order_create(tenant=shop, actor=None, data={
+    world.objects["order"] = order_create(tenant=shop, actor=SYSTEM, data={
         "external_id": "EXT-RIENG-SHOP-A", "total_amount": 1_234_000, "status": "delivered",
         "contact": {"name": "Người Nhận Riêng Shop A", "phone": "0912 000 111"}})
-    world.objects["apikey"], _secret = api_key_create(tenant=shop, actor=None,
+    world.objects["apikey"], _secret = api_key_create(tenant=shop, actor=SYSTEM,
                                                       name="Khóa riêng Shop A")
     world.markers += ["EXT-RIENG-SHOP-A", "Người Nhận Riêng Shop A", "Khóa riêng Shop A"]
 
@@ -81,6 +90,7 @@ SWEEP = {
     "customers:ward_options": None,
     "customers:customer_lookup": None,
     "customers:pending_list": None,
+    "customers:registration_request": lambda w: {"pk": w.objects["registration"].pk},
     "customers:member_from_contact": None,
     "customers:duplicates": None,
     "customers:merge": None,
@@ -96,6 +106,7 @@ for _name in ("customers:customer_detail", "customers:customer_info",
               "customers:customer_activity", "customers:customer_history",
               "customers:customer_edit", "customers:customer_care_status",
               "customers:customer_assign", "customers:customer_membership",
+              "customers:customer_avatar",
               "orders:customer_orders", "orders:customer_related", "orders:customer_returns",
               "orders:customer_debt", "groups:customer_groups", "loyalty:customer_points"):
     SWEEP[_name] = lambda w: {"code": w.objects["customer"].code}

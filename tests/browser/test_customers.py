@@ -3,6 +3,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from crm.access import SYSTEM
 from customers import services
 from customers.defaults import seed_defaults
 
@@ -14,7 +15,7 @@ def shop(manager):
     seed_defaults(manager.tenant)
     for name, phone in [("Nguyễn Văn Đức", "0912 345 678"), ("Trần Thị Thu Hà", "0987 654 321"),
                         ("Lê Hoàng Nam", "0903 111 222")]:
-        services.customer_create(tenant=manager.tenant, actor=None,
+        services.customer_create(tenant=manager.tenant, actor=SYSTEM,
                                  data={"full_name": name, "phone": phone})
     return manager
 

@@ -3,6 +3,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from crm.access import SYSTEM
 from customers import services
 from customers.defaults import seed_defaults
 from customers.models import Customer
@@ -14,7 +15,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def shop(manager):
     seed_defaults(manager.tenant)
-    services.customer_create(tenant=manager.tenant, actor=None,
+    services.customer_create(tenant=manager.tenant, actor=SYSTEM,
                              data={"full_name": "Nguyễn Văn Đức", "phone": "0912 345 678"})
     return manager
 

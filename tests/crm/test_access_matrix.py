@@ -27,9 +27,9 @@ from tests.crm.factories import MembershipFactory, TenantFactory
 
 pytestmark = pytest.mark.django_db
 
-O, M, S, C = Role.OWNER, Role.MANAGER, Role.STAFF, Role.COLLABORATOR
-EVERYONE, STAFF_UP, MANAGERS, OWNERS = {O, M, S, C}, {O, M, S}, {O, M}, {O}
-ROLES = [O, M, S, C]
+OWN, MAN, STA, COL = Role.OWNER, Role.MANAGER, Role.STAFF, Role.COLLABORATOR
+EVERYONE, STAFF_UP, MANAGERS, OWNERS = {OWN, MAN, STA, COL}, {OWN, MAN, STA}, {OWN, MAN}, {OWN}
+ROLES = [OWN, MAN, STA, COL]
 
 # action -> roles allowed with the shop settings off, and with them on.
 EXPECTED = {
@@ -82,7 +82,7 @@ def test_table_answers_as_expected(action, settings_on):
 
 
 def test_inactive_member_may_do_nothing(tenant):
-    member = MembershipFactory(tenant=tenant, role=O, is_active=False)
+    member = MembershipFactory(tenant=tenant, role=OWN, is_active=False)
     assert not any(access.can(member, a) for a in access.POLICY)
 
 
@@ -107,7 +107,7 @@ class World:
         seed_defaults(self.tenant)
         self.members = {role: MembershipFactory(tenant=self.tenant, role=role)
                         for role in ROLES}
-        staff, collab = self.members[S], self.members[C]
+        staff, collab = self.members[STA], self.members[COL]
         self.mine = customer_create(tenant=self.tenant, actor=SYSTEM, data={
             "full_name": "Khách Của Nhân Viên", "phone": "0912000101",
             "assigned_staff": staff, "collaborator": collab})
@@ -116,7 +116,7 @@ class World:
             "assigned_staff": staff, "collaborator": collab})
         self.others = customer_create(tenant=self.tenant, actor=SYSTEM, data={
             "full_name": "Khách Của Quản Lý", "phone": "0912000103",
-            "assigned_staff": self.members[M]})
+            "assigned_staff": self.members[MAN]})
         self.order = order_create(tenant=self.tenant, actor=SYSTEM, customer=self.mine,
                                   data={"total_amount": 500_000})
         self.delivered = order_create(tenant=self.tenant, actor=SYSTEM, customer=self.mine,
@@ -172,7 +172,7 @@ SERVICE_DOORS = {
     "customer.bulk_edit": lambda w, a: cs.customers_remove_tag(
         tenant=w.tenant, actor=a, customer_ids=[w.mine.pk], tag=w.held_tag),
     "customer.assign": lambda w, a: cs.customer_assign(
-        tenant=w.tenant, actor=a, customer=w.mine, staff=w.members[M], collaborator=None),
+        tenant=w.tenant, actor=a, customer=w.mine, staff=w.members[MAN], collaborator=None),
     "customer.set_membership": lambda w, a: cs.membership_transition(
         tenant=w.tenant, actor=a, customer=w.mine, to_state="pending"),
     "customer.approve_membership": lambda w, a: cs.membership_transition(
@@ -201,7 +201,7 @@ SERVICE_DOORS = {
     "api_keys.manage": lambda w, a: crm_services.api_key_create(
         tenant=w.tenant, actor=a, name="Haravan"),
     "staff.manage": lambda w, a: crm_services.staff_set_active(
-        tenant=w.tenant, actor=a, membership=w.members[C], is_active=False),
+        tenant=w.tenant, actor=a, membership=w.members[COL], is_active=False),
 }
 # Actions without a write of their own: a page (or a read) is their door.
 READ_ONLY = {"dashboard.view", "customer.view", "order.view", "settings.view", "staff.view"}
@@ -242,7 +242,7 @@ def test_staff_who_see_only_theirs_cannot_act_on_another_customer(action):
     customer to staff — the bulk ones too (they leave it out: nothing changes)."""
     world = World(settings_on=True)
     world.mine, world.order = world.others, _order_of(world.others)
-    staff = world.members[S]
+    staff = world.members[STA]
     before_rows, before_state = _rows(), _customer_state(world)
     try:
         SERVICE_DOORS[action](world, staff)
@@ -290,7 +290,7 @@ def test_bulk_action_door(client, role, bulk, settings_on):
     before, audit_before = _customer_state(world), AuditLog.objects.count()
     response = _post(client, world.members[role], "/admin/customers/bulk/", {
         "action": bulk, "codes": [world.mine.code], "care_status": world.status.pk,
-        "staff": world.members[M].pk, "tag": world.tag.pk, "back": "/admin/customers/"})
+        "staff": world.members[MAN].pk, "tag": world.tag.pk, "back": "/admin/customers/"})
     if allowed:
         assert response.status_code == 302
         assert AuditLog.objects.count() > audit_before
@@ -308,18 +308,18 @@ def test_edit_form_cannot_reassign_without_the_right(client, role):
     client.force_login(member.user)
     url = f"/admin/customers/{world.mine.code}/edit/"
     response = client.get(url)
-    if role == C:
+    if role == COL:
         assert response.status_code == 403
         return
     fields = response.context["form"].fields
     assert ("assigned_staff" in fields) == (role in MANAGERS)
     assert ("collaborator" in fields) == (role in MANAGERS)
     client.post(url, {"full_name": "Tên Mới", "phone": world.mine.phone, "country": "VN",
-                      "lifecycle_stage": "new", "assigned_staff": world.members[M].pk,
+                      "lifecycle_stage": "new", "assigned_staff": world.members[MAN].pk,
                       "collaborator": ""})
     world.mine.refresh_from_db()
     assert world.mine.full_name == "Tên Mới"
-    expected_staff = world.members[M] if role in MANAGERS else world.members[S]
+    expected_staff = world.members[MAN] if role in MANAGERS else world.members[STA]
     assert world.mine.assigned_staff == expected_staff
 
 
@@ -333,7 +333,7 @@ def test_create_form_cannot_create_an_approved_member_without_the_right(client, 
     response = client.post("/admin/customers/new/", {
         "full_name": "Thành Viên Ngay", "phone": "0912000777", "country": "VN",
         "lifecycle_stage": "new", "membership_state": "active"})
-    if role == C:
+    if role == COL:
         assert response.status_code == 403
     elif role in MANAGERS:
         assert Customer.objects.get(phone="0912000777").membership_state == "active"
@@ -345,7 +345,7 @@ def test_create_form_cannot_create_an_approved_member_without_the_right(client, 
             "lifecycle_stage": "new", "membership_state": "guest"})
         created = Customer.objects.get(phone="0912000778")
         # Staff bring customers in as their own: with "see only theirs" they still see them.
-        assert created.assigned_staff == world.members[S]
+        assert created.assigned_staff == world.members[STA]
         assert client.get(f"/admin/customers/{created.code}/").status_code == 200
 
 
@@ -360,9 +360,9 @@ def test_order_form_customer_box_is_what_the_member_sees(client, role):
         "customer": world.others.code, "status": "new", "discount": "0", "shipping_fee": "0",
         "paid_amount": "0", "lines-TOTAL_FORMS": "1", "lines-INITIAL_FORMS": "0",
         "lines-0-product_name": "Trà", "lines-0-quantity": "1", "lines-0-unit_price": "1000"})
-    if role == C:
+    if role == COL:
         assert response.status_code == 403
-    elif role == S:
+    elif role == STA:
         assert response.status_code == 200
         assert "Không có khách hàng nào" in response.content.decode()
         assert world.others.full_name not in response.content.decode()
@@ -373,7 +373,7 @@ def test_order_form_customer_box_is_what_the_member_sees(client, role):
 
 def test_lookup_and_phone_conflict_reveal_nothing_of_an_unseen_customer(client):
     world = World(settings_on=True)
-    client.force_login(world.members[S].user)
+    client.force_login(world.members[STA].user)
     options = client.get("/admin/customers/lookup/", {"q": "Khách"}).content.decode()
     assert world.mine.code in options and world.others.code not in options
     response = client.post("/admin/customers/new/", {
@@ -383,16 +383,16 @@ def test_lookup_and_phone_conflict_reveal_nothing_of_an_unseen_customer(client):
     assert "đã thuộc về một khách hàng khác" in body
     assert world.others.code not in body and world.others.full_name not in body
     # A manager is told who holds the number.
-    client.force_login(world.members[M].user)
+    client.force_login(world.members[MAN].user)
     response = client.post("/admin/customers/new/", {
         "full_name": "Trùng Số", "phone": world.others.phone, "country": "VN",
         "lifecycle_stage": "new", "membership_state": "guest"})
     assert world.others.code in response.content.decode()
 
 
-def test_order_pages_hide_cancel_from_staff(client):
+def test_order_pages_hide_cancel_and_return_from_staff(client):
     world = World(settings_on=False)
-    client.force_login(world.members[S].user)
+    client.force_login(world.members[STA].user)
     body = client.get(f"/admin/orders/{world.order.code}/").content.decode()
     assert 'value="cancelled"' not in body
     response = client.post(f"/admin/orders/{world.order.code}/status/",
@@ -400,6 +400,12 @@ def test_order_pages_hide_cancel_from_staff(client):
     assert response.status_code == 403
     world.order.refresh_from_db()
     assert world.order.status == "new"
+    return_form = f"/admin/orders/{world.delivered.code}/return/"
+    assert return_form not in client.get(f"/admin/orders/{world.delivered.code}/").content.decode()
+    assert client.post(return_form, {"amount": "1000"}).status_code == 403
+    client.force_login(world.members[MAN].user)
+    body = client.get(f"/admin/orders/{world.delivered.code}/").content.decode()
+    assert return_form in body and 'value="cancelled"' in body
 
 
 def test_api_door_uses_the_table(client):

@@ -14,6 +14,7 @@ from django.db import connection
 from django.test import Client, override_settings
 from django_ratelimit import core as ratelimit_core
 
+from crm.access import SYSTEM
 from crm.checks import rate_limit_cache_check
 from crm.services import api_key_create, api_key_revoke
 from orders.models import Order, Payment
@@ -24,7 +25,7 @@ URL = "/api/v1/orders"
 
 @pytest.fixture
 def api(tenant, lists):
-    _key, secret = api_key_create(tenant=tenant, actor=None, name="Haravan")
+    _key, secret = api_key_create(tenant=tenant, actor=SYSTEM, name="Haravan")
     # Each test its own address and key, so the rate limit of one test never hits another.
     client = Client(REMOTE_ADDR=f"10.0.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}")
 
@@ -88,7 +89,7 @@ def test_auth_required(api, key, status):
 
 
 def test_revoked_key_is_refused(api, tenant):
-    api_key_revoke(tenant=tenant, actor=None, key=api.key)
+    api_key_revoke(tenant=tenant, actor=SYSTEM, key=api.key)
     assert api(payload()).status_code == 401
 
 
@@ -98,7 +99,7 @@ def test_key_of_shop_a_never_touches_shop_b(api, tenant, other_tenant):
     seed_defaults(other_tenant)
     assert api(payload()).status_code == 201
     assert Order.objects.get().tenant == tenant
-    _key, secret_b = api_key_create(tenant=other_tenant, actor=None, name="B")
+    _key, secret_b = api_key_create(tenant=other_tenant, actor=SYSTEM, name="B")
     response = api(payload(status="cancelled"), key=secret_b)
     assert response.status_code == 201  # shop B gets its own order, A's is untouched
     assert Order.objects.filter(tenant=tenant).get().status == "new"
@@ -284,7 +285,7 @@ def _post_at_once(secret: str, body: dict, count: int = THREADS) -> tuple[list, 
 def test_concurrent_reposts_create_one_order_and_all_succeed(tenant, lists):
     if connection.vendor != "postgresql":
         pytest.skip("real concurrent writers need PostgreSQL (CI runs it)")
-    _key, secret = api_key_create(tenant=tenant, actor=None, name="Haravan")
+    _key, secret = api_key_create(tenant=tenant, actor=SYSTEM, name="Haravan")
     # A new contact: every request also races to create the same walk-in customer.
     body = payload(external_id="SP-RACE", paid_amount=100_000)
     codes, failures = _post_at_once(secret, body)
@@ -300,7 +301,7 @@ def test_concurrent_reposts_create_one_order_and_all_succeed(tenant, lists):
 def test_concurrent_reposts_of_a_payment_pay_once(tenant, lists):
     if connection.vendor != "postgresql":
         pytest.skip("real concurrent writers need PostgreSQL (CI runs it)")
-    _key, secret = api_key_create(tenant=tenant, actor=None, name="Haravan")
+    _key, secret = api_key_create(tenant=tenant, actor=SYSTEM, name="Haravan")
     client = Client(REMOTE_ADDR="10.251.0.2")
     first = client.post(URL, data=json.dumps(payload(external_id="SP-PAY")),
                         content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {secret}")
@@ -327,7 +328,7 @@ def test_each_key_has_its_own_allowance(api, tenant, one_window):
     for _ in range(121):
         last = api({})
     assert last.status_code == 429
-    _other, secret = api_key_create(tenant=tenant, actor=None, name="Website")
+    _other, secret = api_key_create(tenant=tenant, actor=SYSTEM, name="Website")
     assert api({}, key=secret).status_code == 400  # counted apart: the body is the problem
 
 
