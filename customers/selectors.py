@@ -34,17 +34,18 @@ def customers_visible_to(actor, tenant=None) -> QuerySet:
     return scope_customers(Customer.objects.for_tenant(tenant), actor)
 
 
-def scope_customers(queryset: QuerySet, actor) -> QuerySet:
+def scope_customers(queryset: QuerySet, actor, path: str = "") -> QuerySet:
     """Narrow ``queryset`` to the customers ``actor`` may see: the access table decides
     (crm.access.customer_visibility), this turns the answer into a filter. Every read that
-    shows or picks a customer goes through it."""
+    shows or picks a customer goes through it; ``path`` reaches the customer from another
+    model (``customer__`` for orders, whose unlinked rows only "see all" keeps)."""
     visibility = access.customer_visibility(actor)
     if visibility is access.Visibility.ALL:
         return queryset
     if visibility is access.Visibility.ASSIGNED:
-        return queryset.filter(assigned_staff=actor)
+        return queryset.filter(**{f"{path}assigned_staff": actor})
     if visibility is access.Visibility.COLLABORATED:
-        return queryset.filter(collaborator=actor)
+        return queryset.filter(**{f"{path}collaborator": actor})
     return queryset.none()
 
 

@@ -4,9 +4,9 @@ import re
 
 from django.db.models import Q, QuerySet, Sum
 
-from crm import access
 from crm.pagination import capped_count, keyset_paginate
 from customers.normalize import PHONE_CHARS, normalize_email, phone_digits_for_search
+from customers.selectors import scope_customers
 
 from .models import Order, OrderStatus, Payment, Return
 
@@ -15,16 +15,9 @@ ORDER_SORT = ["-ordered_at", "-id"]
 
 
 def scope_orders(queryset: QuerySet, actor) -> QuerySet:
-    """The orders ``actor`` may see: those of the customers they see (the access table's
-    customer visibility); orders not linked to a customer only with every customer."""
-    visibility = access.customer_visibility(actor)
-    if visibility is access.Visibility.ALL:
-        return queryset
-    if visibility is access.Visibility.ASSIGNED:
-        return queryset.filter(customer__assigned_staff=actor)
-    if visibility is access.Visibility.COLLABORATED:
-        return queryset.filter(customer__collaborator=actor)
-    return queryset.none()
+    """The orders ``actor`` may see: those of the customers they see; orders not linked to
+    a customer only with every customer (the customers app's visibility rule)."""
+    return scope_customers(queryset, actor, path="customer__")
 
 
 def order_search(queryset: QuerySet, query: str) -> QuerySet:
