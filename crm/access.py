@@ -72,7 +72,7 @@ POLICY: dict[str, Rule] = {
                                            "delivered)")),
     "order.record_payment": Rule(Role.STAFF, _("Record payments")),
     "order.link_customer": Rule(Role.STAFF, _("Link an order to a customer")),
-    "order.cancel": Rule(Role.MANAGER, _("Cancel orders")),
+    "order.cancel": Rule(Role.MANAGER, _("Cancel orders, or bring a cancelled one back")),
     "order.return": Rule(Role.MANAGER, _("Record returns")),
     "stats.recompute": Rule(Role.MANAGER, _("Recompute the order figures")),
     "settings.view": Rule(Role.MANAGER, _("Open the settings")),

@@ -54,7 +54,7 @@ def _decode(cursor: str, queryset, order: list[str]) -> list | None:
     try:
         return [_field(queryset, key.lstrip("-")).to_python(v)
                 for key, v in zip(order, raw, strict=True)]
-    except ValidationError:
+    except (ValidationError, TypeError, ValueError):
         return None  # a cursor from another sort: start from the first page
 
 

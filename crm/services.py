@@ -34,7 +34,7 @@ def tenant_create(*, name: str, slug: str, owner=None) -> Tenant:
     tenant.full_clean()
     tenant.save()
     if owner is not None:
-        membership_create(tenant=tenant, user=owner, role=Role.OWNER, actor=None)
+        membership_create(tenant=tenant, user=owner, role=Role.OWNER, actor=access.SYSTEM)
     audit_record(tenant, owner, "tenant.create", tenant, after={"name": name, "slug": slug})
     tenant_created.send(sender=Tenant, tenant=tenant)
     return tenant
@@ -59,6 +59,7 @@ def tenant_update_settings(*, tenant: Tenant, actor, data: dict) -> Tenant:
 
 @transaction.atomic
 def membership_create(*, tenant: Tenant, user, role: str, actor) -> Membership:
+    access.require(actor, "staff.manage", tenant)
     membership = Membership(tenant=tenant, user=user, role=role)
     membership.full_clean()
     membership.save()
@@ -69,7 +70,7 @@ def membership_create(*, tenant: Tenant, user, role: str, actor) -> Membership:
 @transaction.atomic
 def staff_user_create(*, tenant: Tenant, username: str, password: str, role: str,
                       first_name: str = "", last_name: str = "", email: str = "",
-                      actor=None) -> Membership:
+                      actor=access.SYSTEM) -> Membership:
     user = get_user_model().objects.create_user(
         username=username, password=password, first_name=first_name, last_name=last_name,
         email=email,

@@ -23,7 +23,7 @@ from .models import (
     wards_of,
 )
 from .normalize import normalize_phone, try_normalize_phone
-from .selectors import CODE_QUERY, customers_visible_to
+from .selectors import CODE_QUERY, can_see_customer, customers_visible_to
 
 MAX_AVATAR_BYTES = 2 * 1024 * 1024
 COUNTRY_CHOICES = [
@@ -269,6 +269,10 @@ class CustomerEditForm(CustomerCreateForm):
         kwargs.setdefault("initial", {}).update(self.initial_from(customer))
         super().__init__(*args, **kwargs)
         del self.fields["membership_state"]
+        if customer.referrer_id and not can_see_customer(self.actor, customer.referrer):
+            # Referred by a customer this person may not see: neither shown nor changeable
+            # here (left out, the service keeps it).
+            del self.fields["referrer"]
         if customer.lifecycle_stage not in (LifecycleStage.NEW, LifecycleStage.POTENTIAL):
             stage = LifecycleStage(customer.lifecycle_stage)
             self.fields["lifecycle_stage"].choices = [(stage.value, stage.label)]

@@ -417,6 +417,9 @@ class RegistrationRequest(TenantOwned):
         verbose_name_plural = _("registration requests")
         indexes = [models.Index(fields=["tenant", "state", "-created_at"],
                                 name="registration_open_idx")]
+        constraints = [models.UniqueConstraint(
+            fields=["tenant", "customer"], condition=models.Q(state="open"),
+            name="registration_one_open_per_customer")]
 
     def __str__(self):
         return f"{self.full_name} ({self.phone})"

@@ -218,8 +218,14 @@ def _check_create_rights(tenant, actor, data: dict) -> None:
             data["assigned_staff"] = actor
     if data.get("care_status") is not None:
         access.require(actor, "customer.set_care_status", tenant)
-    if data.get("membership_state") == MembershipState.ACTIVE:
+    # Tạm thời is where every membership starts (the public page makes the same): anyone who
+    # may create a customer may start one; Chính thức is an approval, Đã hủy a membership
+    # decision.
+    state = data.get("membership_state")
+    if state == MembershipState.ACTIVE:
         access.require(actor, "customer.approve_membership", tenant)
+    elif state == MembershipState.CANCELLED:
+        access.require(actor, "customer.set_membership", tenant)
 
 
 @transaction.atomic
@@ -504,7 +510,13 @@ def customer_update(*, tenant, actor, customer: Customer, data: dict) -> Custome
         access.require(actor, "customer.assign", tenant)
     if "care_status" in data and data["care_status"] != customer.care_status:
         access.require(actor, "customer.set_care_status", tenant)
+    if data.get("referrer") not in (None, customer.referrer) and \
+            not can_see_customer(actor, data["referrer"]):
+        raise AccessDenied("customer.edit", _("This customer is not assigned to you."))
     before = snapshot(customer)
+    # Contacts and tags left out of ``data`` keep their values (an importer may send only
+    # some columns); the edit form always sends them all.
+    data = {**_contacts_and_tags(customer), **data}
     contacts, tags = _validated_input(tenant, data)
     if data.get("referrer") == customer:
         raise ValidationError({"referrer": _("A customer cannot refer themselves.")})
@@ -522,10 +534,15 @@ def customer_update(*, tenant, actor, customer: Customer, data: dict) -> Custome
         if field in data and field not in ("membership_state", "avatar"):
             setattr(customer, field, data[field] if data[field] is not None else
                     _empty_value(field))
+    old_avatar = customer.avatar.name
     if data.get("avatar"):
         customer.avatar = data["avatar"]
     elif data.get("avatar") is False:  # the form's "clear" checkbox
         customer.avatar = ""
+    if old_avatar and customer.avatar.name != old_avatar:
+        # The replaced picture is personal data too: gone once the change is committed.
+        storage = customer.avatar.storage
+        transaction.on_commit(lambda: storage.delete(old_avatar))
     customer.updated_by = access.user_of(actor)
     _write_contacts_and_save(customer, contacts, actor, creating=False)
     CustomerTag.objects.filter(customer=customer).exclude(tag__in=tags).delete()
@@ -537,6 +554,14 @@ def customer_update(*, tenant, actor, customer: Customer, data: dict) -> Custome
     if new:
         audit_record(tenant, actor, "customer.update", customer, before=old, after=new)
     return customer
+
+
+def _contacts_and_tags(customer: Customer) -> dict:
+    phones = sorted(customer.phones.all(), key=lambda p: (not p.is_primary, p.pk))
+    emails = sorted(customer.emails.all(), key=lambda e: (not e.is_primary, e.pk))
+    return {"phone": phones[0].raw if phones else "", "extra_phones": [p.raw for p in phones[1:]],
+            "email": emails[0].email if emails else "",
+            "extra_emails": [e.email for e in emails[1:]], "tags": list(customer.tags.all())}
 
 
 def _empty_value(field: str):
@@ -552,6 +577,8 @@ def customer_set_care_status(*, tenant, actor, customer: Customer, status) -> bo
 
 @transaction.atomic
 def customer_assign(*, tenant, actor, customer: Customer, staff, collaborator) -> bool:
+    if customer.tenant_id != tenant.pk:
+        raise ValidationError(_("This customer belongs to another shop."))
     require_customer(actor, "customer.assign", customer)
     _check_people(tenant, staff, collaborator)
     customer = _fresh(customer)
@@ -685,6 +712,7 @@ def member_from_contact(*, tenant, actor, contact: dict) -> tuple[Customer, bool
         })
         return customer, True
     customer = _fresh(customer)
+    require_customer(actor, "customer.edit", customer)
     filled = _fill_blanks(customer, {"full_name": contact.get("name"),
                                      "street": contact.get("address")})
     if filled:
@@ -731,10 +759,16 @@ def registration_submit(*, tenant, actor, data: dict) -> tuple[Customer | None, 
             "membership_state": MembershipState.PENDING,
         })
         return customer, True
-    RegistrationRequest.objects.update_or_create(
-        tenant=tenant, customer=customer, state=RegistrationRequest.State.OPEN,
-        defaults={"full_name": data["full_name"][:200], "phone": data["phone"][:40],
-                  "email": email or "", **birth})
+    values = {"full_name": data["full_name"][:200], "phone": data["phone"][:40],
+              "email": email or "", **birth}
+    open_requests = RegistrationRequest.objects.for_tenant(tenant).select_for_update().filter(
+        customer=customer, state=RegistrationRequest.State.OPEN)
+    if not open_requests.update(**values):
+        try:
+            with transaction.atomic():
+                RegistrationRequest.objects.create(tenant=tenant, customer=customer, **values)
+        except IntegrityError:  # the same phone, sent twice at once: keep the later values
+            open_requests.update(**values)
     audit_record(tenant, actor, "customer.registration", customer,
                  after={"full_name": data["full_name"], "phone": format_phone(phone)})
     return None, False
@@ -861,7 +895,14 @@ def customers_merge(*, tenant, actor, survivor: Customer, merged: Customer,
         if link.tag_id not in held and link.tag.group_id not in single_groups:
             CustomerTag.objects.create(tenant=tenant, customer=survivor, tag=link.tag)
     CustomerNote.objects.filter(customer=merged).update(customer=survivor)
-    RegistrationRequest.objects.filter(customer=merged).update(customer=survivor)
+    # One open registration per customer: the survivor's own, else the merged one's.
+    merged_requests = RegistrationRequest.objects.filter(customer=merged)
+    if RegistrationRequest.objects.filter(customer=survivor,
+                                          state=RegistrationRequest.State.OPEN).exists():
+        merged_requests.filter(state=RegistrationRequest.State.OPEN).update(
+            state=RegistrationRequest.State.DISMISSED, decided_at=timezone.now(),
+            decided_by=access.user_of(actor))
+    merged_requests.update(customer=survivor)
     Customer.objects.filter(referrer=merged).exclude(pk=survivor.pk).update(referrer=survivor)
     AuditLog.objects.for_tenant(tenant).filter(
         object_type=Customer._meta.label_lower, object_id=merged.pk).update(object_id=survivor.pk)

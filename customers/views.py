@@ -334,6 +334,10 @@ class CustomerInfoTabView(CustomerTabView):
     tab_key = "info"
     tab_template = "customers/tabs/info.html"
 
+    def tab_context(self, customer):
+        return {"referrer_visible": customer.referrer_id is not None
+                and selectors.can_see_customer(self.actor, customer.referrer)}
+
 
 class CustomerActivityTabView(CustomerTabView):
     tab_key = "activity"

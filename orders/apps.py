@@ -14,7 +14,8 @@ class OrdersConfig(AppConfig):
         from . import extensions, receivers
 
         for key, label, order in extensions.PROFILE_TABS:
-            register_profile_tab(ProfileTab(key, label, f"orders:customer_{key}", order))
+            register_profile_tab(ProfileTab(key, label, f"orders:customer_{key}", order,
+                                            action="order.view"))
         if extensions.customer_totals not in totals_providers:
             totals_providers.append(extensions.customer_totals)
         extensions.register_customer_list_extensions()

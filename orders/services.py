@@ -39,6 +39,14 @@ STATUS_TRANSITIONS = {
 }
 
 
+def status_action(current: str, target: str) -> str:
+    """The access table's action for a status change: cancelling an order, or bringing a
+    cancelled one back, is a manager's decision; moving it along is everyday work."""
+    if OrderStatus.CANCELLED in (current, target):
+        return "order.cancel"
+    return "order.set_status"
+
+
 def order_code(number: int) -> str:
     return f"DH{number:06d}"
 
@@ -155,6 +163,20 @@ def can_see_order(actor, order: Order) -> bool:
     return access.customer_visibility(actor) is access.Visibility.ALL
 
 
+def _check_order_customer_visible(actor, customer: Customer | None) -> None:
+    """Whoever does not see every customer ends with an order on one they see: a contact
+    that belongs to (or matches) someone else's customer is refused, without saying whose
+    (the order would otherwise change that customer's figures and stage, and vanish from
+    its author's sight)."""
+    if customer is not None and can_see_customer(actor, customer):
+        return
+    if customer is None and access.customer_visibility(actor) is access.Visibility.ALL:
+        return
+    raise ValidationError({"contact_phone": _(
+        "This contact belongs to another customer of this shop, not assigned to you. Ask a "
+        "manager to enter the order.")})
+
+
 def _require_customer(actor, action: str, customer: Customer | None) -> None:
     if customer is not None and not can_see_customer(actor, customer):
         raise AccessDenied(action, _("This customer is not assigned to you."))
@@ -212,6 +234,7 @@ def order_create(*, tenant, actor, data: dict, lines: list[dict] | None = None,
                                              contact["contact_email"])
         if customer is None and not ambiguous and tenant.auto_create_guest_customers:
             customer = _guest_from_contact(tenant, actor, contact, channel)
+    _check_order_customer_visible(actor, customer)
 
     (number,) = TenantSequence.next_values(tenant, "order")
     order = Order(tenant=tenant, number=number, code=order_code(number), channel=channel,
@@ -257,8 +280,7 @@ def order_set_status(*, tenant, actor, order: Order, status: str,
     order = _lock_order(order, tenant, actor, "order.set_status")
     if status == order.status:
         return order
-    if status == OrderStatus.CANCELLED:
-        access.require(actor, "order.cancel", tenant)
+    access.require(actor, status_action(order.status, status), tenant)
     if status not in STATUS_TRANSITIONS.get(order.status, set()):
         raise ValidationError({"status": _("An order cannot go from “%(a)s” to “%(b)s”.") % {
             "a": OrderStatus(order.status).label, "b": OrderStatus(status).label}})

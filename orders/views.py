@@ -96,7 +96,7 @@ class OrderDetailView(OrderScopedMixin, TemplateView):
             order=order,
             next_statuses=[(s, OrderStatus(s).label)
                            for s in services.STATUS_TRANSITIONS.get(order.status, ())
-                           if s != OrderStatus.CANCELLED or access.can(self.actor, "order.cancel")],
+                           if access.can(self.actor, services.status_action(order.status, s))],
             payment_form=kwargs.pop("payment_form", PaymentForm()),
             return_form=kwargs.pop("return_form", ReturnForm()), **kwargs)
 
@@ -149,6 +149,7 @@ class OrderActionView(OrderDetailView):
 # --- profile tabs --------------------------------------------------------------------------
 
 class CustomerOrdersTab(CustomerTabView):
+    action = "order.view"
     tab_key = "orders"
     tab_template = "orders/tabs/orders.html"
 
@@ -158,6 +159,7 @@ class CustomerOrdersTab(CustomerTabView):
 
 
 class CustomerRelatedTab(CustomerTabView):
+    action = "order.view"
     tab_key = "related"
     tab_template = "orders/tabs/related.html"
 
@@ -166,6 +168,7 @@ class CustomerRelatedTab(CustomerTabView):
 
 
 class CustomerReturnsTab(CustomerTabView):
+    action = "order.view"
     tab_key = "returns"
     tab_template = "orders/tabs/returns.html"
 
@@ -175,6 +178,7 @@ class CustomerReturnsTab(CustomerTabView):
 
 
 class CustomerDebtTab(CustomerTabView):
+    action = "order.view"
     tab_key = "debt"
     tab_template = "orders/tabs/debt.html"
 

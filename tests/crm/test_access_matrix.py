@@ -460,3 +460,95 @@ def test_every_backoffice_url_names_an_action():
 def test_readme_roles_table_is_the_policy():
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     assert access.roles_markdown() in readme
+
+
+# --- holes found in review: each door that reached around the table ---------------------
+
+@pytest.mark.parametrize("via", ["contact_phone", "contact_email"])
+def test_staff_cannot_reach_an_unseen_customer_through_the_order_contact(client, via):
+    """With "staff see only their own customers", an order whose contact is another's
+    customer's phone or email is refused: it would otherwise land on that customer (spend,
+    debt, VIP) and vanish from its author's sight."""
+    from orders.models import Order
+
+    world = World(settings_on=True)
+    cs.customer_update(tenant=world.tenant, actor=SYSTEM, customer=world.others,
+                       data=_edit_data(world.others, email="quanly.khach@example.com"))
+    contact = {"contact_phone": world.others.phone} if via == "contact_phone" else {
+        "contact_email": "quanly.khach@example.com"}
+    before_rows, before_state = _rows(), _customer_state(world)
+    response = _post(client, world.members[STA], "/admin/orders/new/", {
+        "customer": "", "status": "delivered", "discount": "0", "shipping_fee": "0",
+        "paid_amount": "0", "lines-TOTAL_FORMS": "1", "lines-INITIAL_FORMS": "0",
+        "lines-0-product_name": "Trà", "lines-0-quantity": "1",
+        "lines-0-unit_price": "99000000", **contact})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "không được giao cho bạn" in body and world.others.code not in body
+    assert (_rows(), _customer_state(world)) == (before_rows, before_state)
+    # The manager's own order by the same contact is linked as before.
+    _post(client, world.members[MAN], "/admin/orders/new/", {
+        "customer": "", "status": "new", "discount": "0", "shipping_fee": "0",
+        "paid_amount": "0", "lines-TOTAL_FORMS": "1", "lines-INITIAL_FORMS": "0",
+        "lines-0-product_name": "Trà", "lines-0-quantity": "1", "lines-0-unit_price": "1000",
+        **contact})
+    assert Order.objects.filter(customer=world.others).count() == 1
+
+
+def test_collaborators_do_not_open_the_order_tabs(client):
+    world = World(settings_on=False)
+    client.force_login(world.members[COL].user)
+    profile = client.get(f"/admin/customers/{world.mine.code}/").content.decode()
+    for tab in ("orders", "related", "returns", "debt"):
+        url = f"/admin/orders/customer/{world.mine.code}/{tab}/"
+        assert url not in profile
+        assert client.get(url).status_code == 403
+    client.force_login(world.members[STA].user)
+    assert client.get(f"/admin/orders/customer/{world.mine.code}/debt/").status_code == 200
+
+
+def test_a_referrer_the_member_may_not_see_is_neither_shown_nor_lost(client):
+    world = World(settings_on=True)
+    cs.customer_update(tenant=world.tenant, actor=SYSTEM, customer=world.mine,
+                       data=_edit_data(world.mine, referrer=world.others))
+    client.force_login(world.members[STA].user)
+    info = client.get(f"/admin/customers/{world.mine.code}/").content.decode()
+    assert world.others.code not in info and world.others.full_name not in info
+    url = f"/admin/customers/{world.mine.code}/edit/"
+    assert "referrer" not in client.get(url).context["form"].fields
+    response = client.post(url, {"full_name": "Tên Mới", "phone": world.mine.phone,
+                                 "country": "VN", "lifecycle_stage": "new"})
+    assert response.status_code == 302
+    world.mine.refresh_from_db()
+    assert (world.mine.full_name, world.mine.referrer) == ("Tên Mới", world.others)
+    with pytest.raises(AccessDenied):  # nor set through any other door
+        cs.customer_update(tenant=world.tenant, actor=world.members[STA],
+                           customer=world.mine_too,
+                           data=_edit_data(world.mine_too, referrer=world.others))
+
+
+def test_staff_cannot_bring_back_a_cancelled_order(client):
+    world = World(settings_on=False)
+    os_.order_set_status(tenant=world.tenant, actor=world.members[MAN], order=world.order,
+                         status="cancelled")
+    client.force_login(world.members[STA].user)
+    assert 'value="new"' not in client.get(f"/admin/orders/{world.order.code}/").content.decode()
+    assert client.post(f"/admin/orders/{world.order.code}/status/",
+                       {"status": "new"}).status_code == 403
+    world.order.refresh_from_db()
+    assert world.order.status == "cancelled"
+
+
+def test_membership_doors_at_creation_and_for_staff_accounts():
+    world = World(settings_on=False)
+    staff = world.members[STA]
+    pending = cs.customer_create(tenant=world.tenant, actor=staff, data={
+        "full_name": "Tạm Thời", "phone": "0912000901", "membership_state": "pending"})
+    assert pending.membership_state == "pending"
+    for state in ("active", "cancelled"):
+        with pytest.raises(AccessDenied):
+            cs.customer_create(tenant=world.tenant, actor=staff, data={
+                "full_name": "Không Được", "phone": "0912000902", "membership_state": state})
+    with pytest.raises(AccessDenied):
+        crm_services.membership_create(tenant=world.tenant, user=world.members[COL].user,
+                                       role=OWN, actor=world.members[MAN])

@@ -219,3 +219,47 @@ def test_defaults_seeded_for_new_shop(db):
     assert CareStatus.objects.for_tenant(shop).count() == 6
     assert Source.objects.for_tenant(shop).get(code="shopee").parent.name == "Sàn TMĐT"
     assert Tag.objects.for_tenant(shop).filter(group__name="Mặt hàng").count() == 4
+
+
+def test_update_keeps_contacts_and_tags_left_out_of_the_data(tenant):
+    tag = TagFactory(tenant=tenant)
+    customer = create(tenant, phone="0912000001", extra_phones=["0912000002"],
+                      email="a@example.com", tags=[tag])
+    services.customer_update(tenant=tenant, actor=SYSTEM, customer=customer,
+                             data={"full_name": "Tên Mới"})
+    customer.refresh_from_db()
+    assert customer.full_name == "Tên Mới" and customer.email == "a@example.com"
+    assert set(customer.phones.values_list("normalized", flat=True)) == {
+        "+84912000001", "+84912000002"}
+    assert list(customer.tags.all()) == [tag]
+
+
+def test_replaced_avatar_file_is_deleted(tenant, settings, tmp_path,
+                                         django_capture_on_commit_callbacks):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    customer = create(tenant, phone="0912000001",
+                      avatar=SimpleUploadedFile("a.png", b"old-picture"))
+    old = tmp_path / customer.avatar.name
+    assert old.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.customer_update(tenant=tenant, actor=SYSTEM, customer=customer,
+                                 data={"avatar": False})
+    assert not old.exists()
+
+
+def test_registration_after_a_merge_keeps_one_open_request(tenant):
+    from crm.access import REGISTRATION
+    from customers.models import RegistrationRequest
+
+    x = create(tenant, phone="0912000001", full_name="Lê Văn A")
+    y = create(tenant, phone="0912000002", full_name="Lê Văn A")
+    for phone in ("0912000001", "0912000002"):
+        services.registration_submit(tenant=tenant, actor=REGISTRATION,
+                                     data={"full_name": "Lê A", "phone": phone})
+    services.customers_merge(tenant=tenant, actor=SYSTEM, survivor=x, merged=y)
+    services.registration_submit(tenant=tenant, actor=REGISTRATION,
+                                 data={"full_name": "Lê Văn A mới", "phone": "0912000002"})
+    requests = RegistrationRequest.objects.for_tenant(tenant).filter(customer=x, state="open")
+    assert [r.full_name for r in requests] == ["Lê Văn A mới"]

@@ -291,3 +291,15 @@ def test_back_parameters_never_leave_the_site(login, manager, tenant, back):
     response = client.post(f"{LIST}columns/", {"columns": ["name"],
                                                "back": f"{LIST}?sort=name"})
     assert response.url == f"{LIST}?sort=name"
+
+
+def test_a_cursor_of_another_sort_opens_the_first_page(login, manager, tenant):
+    from orders.models import CustomerStats
+
+    for customer in CustomerFactory.create_batch(30, tenant=tenant):
+        CustomerStats.objects.create(tenant=tenant, customer=customer, delivered_orders=1)
+    client = login(manager)
+    cursor = client.get(LIST, {"sort": "orders", "size": 25}).context["result"].page.next_cursor
+    response = client.get(LIST, {"sort": "created", "size": 25, "after": cursor})
+    assert response.status_code == 200
+    assert len(response.context["result"].page.rows) == 25

@@ -49,7 +49,7 @@ class Command(BaseCommand):
             else:
                 memberships[role] = services.staff_user_create(
                     tenant=tenant, username=username, password=DEMO_PASSWORD, role=role,
-                    first_name=first, last_name=last,
+                    first_name=first, last_name=last, actor=access.SYSTEM,
                 )
         for seeder in registry.demo_seeders:
             seeder(tenant, memberships, customer_count)
