@@ -119,10 +119,15 @@ def api_actor(key) -> SystemActor:
     return SystemActor(f"api:{key.prefix}", API_ACTIONS, tenant_id=key.tenant_id, api_key=key)
 
 
-def _minimum(rule: Rule, tenant) -> str:
-    if rule.raised_by and tenant is not None and getattr(tenant, rule.raised_by):
+def _minimum(rule: Rule, raised: bool) -> str:
+    """The lowest role for ``rule``; manager at least when its shop setting is on."""
+    if raised and rule.raised_by:
         return max(rule.minimum, Role.MANAGER, key=ROLE_RANK.__getitem__)
     return rule.minimum
+
+
+def _setting_on(rule: Rule, tenant) -> bool:
+    return bool(rule.raised_by and tenant is not None and getattr(tenant, rule.raised_by))
 
 
 def can(actor, action: str, tenant=None) -> bool:
@@ -136,7 +141,7 @@ def can(actor, action: str, tenant=None) -> bool:
         return False
     if tenant is not None and actor.tenant_id != tenant.pk:
         return False
-    return ROLE_RANK[actor.role] >= ROLE_RANK[_minimum(rule, actor.tenant)]
+    return ROLE_RANK[actor.role] >= ROLE_RANK[_minimum(rule, _setting_on(rule, actor.tenant))]
 
 
 def require(actor, action: str, tenant=None) -> None:
@@ -186,27 +191,24 @@ class Permissions:
 ROLE_COLUMNS = [Role.OWNER, Role.MANAGER, Role.STAFF, Role.COLLABORATOR]
 
 
-def roles_table() -> list[tuple[str, str, list[str]]]:
-    """(action, label, [cell per role]) rows: ✓, ✗, or a note where a shop setting decides."""
+def roles_table(tenant=None) -> list[dict]:
+    """The table for people to read (the Nhân sự screen, the README): one row per action a
+    person may take, with ``cells`` (may each role of ROLE_COLUMNS take it in ``tenant``;
+    without a tenant, with the shop settings off), ``strict`` (the same with the setting
+    on) and the name of the setting that changes it."""
     rows = []
     for action, rule in POLICY.items():
         if not rule.minimum:
             continue
-        cells = []
-        for role in ROLE_COLUMNS:
-            allowed = ROLE_RANK[role] >= ROLE_RANK[rule.minimum]
-            raised = ROLE_RANK[role] >= ROLE_RANK[_minimum(rule, _AlwaysOn())]
-            if rule.raised_by and allowed and not raised:
-                cells.append(f"✓ unless “{Tenant._meta.get_field(rule.raised_by).verbose_name}”")
-                continue
-            cells.append("✓" if allowed else "✗")
-        rows.append((action, str(rule.label), cells))
+        on = _setting_on(rule, tenant)
+        rows.append({
+            "action": action, "label": rule.label,
+            "cells": [ROLE_RANK[r] >= ROLE_RANK[_minimum(rule, on)] for r in ROLE_COLUMNS],
+            "strict": [ROLE_RANK[r] >= ROLE_RANK[_minimum(rule, True)] for r in ROLE_COLUMNS],
+            "setting": Tenant._meta.get_field(rule.raised_by).verbose_name
+            if rule.raised_by else "",
+        })
     return rows
-
-
-class _AlwaysOn:
-    def __getattr__(self, name):
-        return True
 
 
 def roles_markdown() -> str:
@@ -218,6 +220,8 @@ def roles_markdown() -> str:
 def _roles_markdown() -> str:
     lines = ["| action | what | owner | manager | staff | collaborator |",
              "|---|---|---|---|---|---|"]
-    for action, label, cells in roles_table():
-        lines.append(f"| `{action}` | {label} | " + " | ".join(cells) + " |")
+    for row in roles_table():
+        cells = [("✓" if strict else f"✓ unless “{row['setting']}”") if allowed else "✗"
+                 for allowed, strict in zip(row["cells"], row["strict"], strict=True)]
+        lines.append(f"| `{row['action']}` | {row['label']} | " + " | ".join(cells) + " |")
     return "\n".join(lines)

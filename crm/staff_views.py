@@ -75,20 +75,6 @@ def _password_shown(request, membership, password, *, created: bool):
     return response
 
 
-def roles_in_shop(tenant) -> list[dict]:
-    """The access table as this shop applies it: one row per action, a yes/no per role."""
-    rows = []
-    for action, rule in access.POLICY.items():
-        if not rule.minimum:
-            continue
-        cells = [access.can(Membership(tenant=tenant, role=role, is_active=True), action, tenant)
-                 for role in access.ROLE_COLUMNS]
-        setting = (tenant._meta.get_field(rule.raised_by).verbose_name
-                   if rule.raised_by else "")
-        rows.append({"action": action, "label": rule.label, "cells": cells, "setting": setting})
-    return rows
-
-
 class StaffListView(BackofficeMixin, TemplateView):
     action = "staff.view"
     template_name = "crm/staff_list.html"
@@ -99,7 +85,7 @@ class StaffListView(BackofficeMixin, TemplateView):
         for member in members:
             member.locked = member.user.get_username() in locked
         return super().get_context_data(
-            members=members, roles=roles_in_shop(self.tenant),
+            members=members, roles=access.roles_table(self.tenant),
             role_columns=[Role(r).label for r in access.ROLE_COLUMNS], **kwargs)
 
 

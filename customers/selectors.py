@@ -152,7 +152,7 @@ def dashboard_cards(tenant, membership) -> list[dict]:
     visible = customers_visible_to(membership)
     total, more = capped_count(visible, cap=1_000_000)
     pending, _m = capped_count(visible.filter(membership_state=MembershipState.PENDING))
-    pending += open_registration_requests(visible).count()
+    pending += open_registration_requests(tenant, membership).count()
     return [
         {"label": _("Customers"), "value": f"{total:,}".replace(",", ".") + ("+" if more else ""),
          "icon": "ti-users"},
@@ -251,11 +251,13 @@ def duplicate_pairs(customers: QuerySet, limit: int = 100) -> list[dict]:
     return pairs
 
 
-def open_registration_requests(customers: QuerySet) -> QuerySet:
-    """Registrations of existing customers waiting for a manager, among ``customers``."""
+def open_registration_requests(tenant, actor) -> QuerySet:
+    """Registrations of existing customers waiting for a manager, of the customers
+    ``actor`` may see."""
     from .models import RegistrationRequest
 
-    return (RegistrationRequest.objects.filter(state=RegistrationRequest.State.OPEN,
-                                               customer__in=customers)
+    waiting = RegistrationRequest.objects.for_tenant(tenant).filter(
+        state=RegistrationRequest.State.OPEN)
+    return (scope_customers(waiting, actor, path="customer__")
             .select_related("customer").prefetch_related("customer__emails")
             .order_by("-created_at"))

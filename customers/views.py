@@ -494,7 +494,7 @@ class PendingMembersView(CustomerScopedMixin, TemplateView):
         result = selectors.customer_list(queryset=queryset, sort="created",
                                          after=self.request.GET.get("after"),
                                          before=self.request.GET.get("before"), size=50)
-        requests = selectors.open_registration_requests(self.get_queryset())[:200]
+        requests = selectors.open_registration_requests(self.tenant, self.actor)[:200]
         return super().get_context_data(result=result, requests=requests, **kwargs)
 
     def post(self, request):
@@ -523,7 +523,7 @@ class RegistrationRequestView(CustomerScopedMixin, View):
 
     def post(self, request, pk):
         registration = tenant_get_object_or_404(
-            selectors.open_registration_requests(self.get_queryset()), pk=pk)
+            selectors.open_registration_requests(self.tenant, self.actor), pk=pk)
         approve = request.POST.get("decision") == "approve"
         apply = request.POST.getlist("apply") if approve else []
         try:
