@@ -15,6 +15,7 @@ from functools import wraps
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -160,3 +161,14 @@ def tenant_get_object_or_404(queryset, **lookup):
         return queryset.get(**lookup)
     except queryset.model.DoesNotExist as exc:
         raise Http404(_("Not found in this shop.")) from exc
+
+
+def ensure_same_tenant(tenant, **objects) -> None:
+    """Services: every related object passed in belongs to ``tenant`` (lists and sets of
+    them too); ``None`` is allowed. A form scoped by ``scope_choice_fields`` never offers
+    another shop's row, so this catches callers that bypass forms (API, imports, tests)."""
+    for name, obj in objects.items():
+        items = obj if isinstance(obj, list | tuple | set) else [obj]
+        for item in items:
+            if item is not None and item.tenant_id != tenant.pk:
+                raise ValidationError({name: _("This choice belongs to another shop.")})

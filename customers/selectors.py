@@ -261,3 +261,20 @@ def open_registration_requests(tenant, actor) -> QuerySet:
     return (scope_customers(waiting, actor, path="customer__")
             .select_related("customer").prefetch_related("customer__emails")
             .order_by("-created_at"))
+
+
+def contact_owners(tenant, *, phones=(), emails=(), exclude=None) -> tuple:
+    """(phone row, email row): the first customer phone among the normalized ``phones`` and
+    the first customer email among ``emails``, each with its customer, ``exclude``-d
+    customer left out. The one lookup of "who has this phone or email" that creating,
+    editing, registering, merging and matching orders share (phones and emails are unique
+    per shop, so a customer is found whatever its visibility; callers decide what to say)."""
+    phones, emails = [p for p in phones if p], [e for e in emails if e]
+    by_phone = by_email = None
+    if phones:
+        by_phone = (CustomerPhone.objects.for_tenant(tenant).filter(normalized__in=phones)
+                    .exclude(customer=exclude).select_related("customer__tenant").first())
+    if emails:
+        by_email = (CustomerEmail.objects.for_tenant(tenant).filter(email__in=emails)
+                    .exclude(customer=exclude).select_related("customer__tenant").first())
+    return by_phone, by_email

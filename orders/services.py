@@ -19,9 +19,9 @@ from crm.access import AccessDenied
 from crm.audit import audit_record
 from crm.models import Tenant, TenantSequence
 from customers import services as customer_services
-from customers.models import Customer, CustomerEmail, CustomerPhone, LifecycleStage, Source
+from customers.models import Customer, LifecycleStage, Source
 from customers.normalize import normalize_email, normalize_phone
-from customers.selectors import can_see_customer
+from customers.selectors import can_see_customer, contact_owners
 
 from . import stats as aggregates
 from .models import MonthlySpend, Order, OrderLine, OrderStatus, Payment, Return
@@ -143,10 +143,7 @@ def match_customer(tenant, phone: str, email: str) -> tuple[Customer | None, boo
     Ambiguous when the phone and the email belong to two different customers: the order
     stays unlinked and shows under "Đơn liên quan" on both profiles.
     """
-    by_phone = (CustomerPhone.objects.for_tenant(tenant).filter(normalized=phone)
-                .select_related("customer__tenant").first() if phone else None)
-    by_email = (CustomerEmail.objects.for_tenant(tenant).filter(email=email)
-                .select_related("customer__tenant").first() if email else None)
+    by_phone, by_email = contact_owners(tenant, phones=[phone], emails=[email])
     found = {row.customer.pk: row.customer for row in (by_phone, by_email) if row}
     if len(found) > 1:
         return None, True

@@ -1,0 +1,58 @@
+"""Every write to customers and their lists: one function per use case, in a transaction.
+
+A package by use case; import from ``customers.services`` (these names), not its modules.
+"""
+
+from .bulk import (
+    customer_set_care_status,
+    customers_add_tag,
+    customers_assign_staff,
+    customers_remove_tag,
+    customers_set_care_status,
+)
+from .lists import (
+    LOOKUP_MODELS,
+    list_columns_save,
+    lookup_move,
+    lookup_save,
+    lookup_usage,
+)
+from .membership import (
+    MEMBERSHIP_TRANSITIONS,
+    REQUEST_FIELDS,
+    can_transition,
+    member_from_contact,
+    membership_action,
+    membership_transition,
+    memberships_transition,
+    registration_request_decide,
+    registration_submit,
+)
+from .merge import LIFECYCLE_RANK, MEMBERSHIP_RANK, MERGE_FIELDS, customers_merge, merge_defaults
+from .records import (
+    CUSTOMER_CODE_PREFIX,
+    CUSTOMER_FIELDS,
+    ContactConflictError,
+    Contacts,
+    check_tags,
+    customer_assign,
+    customer_code,
+    customer_create,
+    customer_update,
+    normalize_contacts,
+    note_add,
+    require_customer,
+    snapshot,
+)
+
+__all__ = [
+    "CUSTOMER_CODE_PREFIX", "CUSTOMER_FIELDS", "LIFECYCLE_RANK", "LOOKUP_MODELS",
+    "MEMBERSHIP_RANK", "MEMBERSHIP_TRANSITIONS", "MERGE_FIELDS", "REQUEST_FIELDS",
+    "ContactConflictError", "Contacts", "can_transition", "check_tags", "customer_assign",
+    "customer_code", "customer_create", "customer_set_care_status", "customer_update",
+    "customers_add_tag", "customers_assign_staff", "customers_merge", "customers_remove_tag",
+    "customers_set_care_status", "list_columns_save", "lookup_move", "lookup_save",
+    "lookup_usage", "member_from_contact", "membership_action", "membership_transition",
+    "memberships_transition", "merge_defaults", "normalize_contacts", "note_add",
+    "registration_request_decide", "registration_submit", "require_customer", "snapshot",
+]
