@@ -53,6 +53,18 @@ class RowsWidget(forms.Widget):
         return data.getlist(name) if hasattr(data, "getlist") else data.get(name, [])
 
 
+class CheckboxChips(forms.CheckboxSelectMultiple):
+    """Tags of a many-choice group as chips that wrap whole (templates/includes/widgets/chips.html)."""
+
+    template_name = "includes/widgets/chips.html"
+
+
+class RadioChips(forms.RadioSelect):
+    """Tags of a one-choice group as chips, the first one "Not set"."""
+
+    template_name = "includes/widgets/chips.html"
+
+
 class ListField(forms.Field):
     """A list of non-empty, stripped strings (e.g. the other phones)."""
 
@@ -208,13 +220,13 @@ class CustomerCreateForm(StyledFormMixin, TenantFormMixin, forms.Form):
             if group is not None and not group.multiple:
                 field = forms.TypedChoiceField(
                     label=group.name, required=False, coerce=int, empty_value=None,
-                    choices=[("", "—"), *choices], initial=initial[0] if initial else None,
-                    widget=forms.Select(attrs={"class": "form-select"}))
+                    choices=[("", _("Not set")), *choices],
+                    initial=initial[0] if initial else "", widget=RadioChips())
+                field.single = True
             else:
                 field = forms.TypedMultipleChoiceField(
                     label=group.name if group else _("Other tags"), required=False, coerce=int,
-                    choices=choices, initial=initial,
-                    widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}))
+                    choices=choices, initial=initial, widget=CheckboxChips())
             self.fields[name] = field
             self.tag_field_names.append(name)
 
