@@ -26,7 +26,9 @@ TAG_MODES = [("any", _("any of the tags")), ("all", _("all of the tags"))]
 
 def _select(multiple=False):
     attrs = {"class": "form-select form-select-sm", "data-tom-select": ""}
-    return forms.SelectMultiple(attrs=attrs) if multiple else forms.Select(attrs=attrs)
+    if multiple:
+        return forms.SelectMultiple(attrs={**attrs, "placeholder": _("All")})
+    return forms.Select(attrs=attrs)
 
 
 class CustomerFilterSet(TenantFilterSet):

@@ -13,7 +13,7 @@ class OrderFilterSet(TenantFilterSet):
     status = django_filters.MultipleChoiceFilter(
         label=_("Status"), choices=OrderStatus.choices,
         widget=forms.SelectMultiple(attrs={"class": "form-select form-select-sm",
-                                           "data-tom-select": ""}))
+                                           "data-tom-select": "", "placeholder": _("All")}))
     channel = django_filters.ModelChoiceFilter(
         label=_("Channel"), queryset=Source.objects.select_related("parent"),
         widget=forms.Select(attrs={"class": "form-select form-select-sm", "data-tom-select": ""}))

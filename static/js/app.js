@@ -4,7 +4,7 @@
     root.querySelectorAll("select[data-tom-select]").forEach(function (el) {
       if (el.tomselect) return;
       new TomSelect(el, { plugins: el.multiple ? ["remove_button"] : [], maxOptions: 500,
-                          allowEmptyOption: true });
+                          allowEmptyOption: true, hidePlaceholder: true });
     });
   }
   document.addEventListener("DOMContentLoaded", function () { enhance(document); });

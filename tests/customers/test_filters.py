@@ -71,3 +71,33 @@ def test_filter_choices_of_other_shop_are_refused(tenant, other_tenant, lists):
                            tenant=tenant)
     assert not fs.form.is_valid()
     assert foreign not in fs.form.fields["tags"].queryset
+
+
+MODE_FILTERS = {"tags_mode", "ordered_mode"}  # "how to match", not a filter: no "All"
+
+
+@pytest.mark.parametrize("filterset_path", ["customers.filters.customer_filterset",
+                                            "orders.filters.OrderFilterSet"])
+def test_every_filter_select_reads_all_when_empty(tenant, filterset_path):
+    """An empty filter select says "Tất cả" (single: its empty choice; many: the placeholder
+    Tom Select shows), and every select is the small size of the other filter boxes."""
+    from django import forms
+    from django.utils import translation
+    from django.utils.module_loading import import_string
+
+    cls = import_string(filterset_path)
+    cls = cls() if filterset_path.endswith("customer_filterset") else cls
+    with translation.override("vi"):
+        form = cls({}, tenant=tenant).form
+        selects = [f for f in form if isinstance(f.field.widget, forms.Select)]
+        assert selects
+        for bound in selects:
+            if bound.name in MODE_FILTERS:
+                continue
+            html = str(bound)
+            assert "form-select-sm" in html, bound.name
+            if isinstance(bound.field.widget, forms.SelectMultiple):
+                assert 'placeholder="Tất cả"' in html, bound.name
+            else:
+                first = next(iter(bound.field.widget.choices))
+                assert (str(first[0]), str(first[1])) == ("", "Tất cả"), bound.name
