@@ -6,6 +6,7 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.utils.translation import gettext_lazy as _
 
 from .models import Membership, Role, Tenant
+from .money import MoneyField
 from .services import PasswordMethod
 
 
@@ -43,6 +44,8 @@ class SwitchTenantForm(forms.Form):
 
 
 class ShopSettingsForm(StyledFormMixin, forms.ModelForm):
+    vip_threshold = MoneyField(label=Tenant._meta.get_field("vip_threshold").verbose_name)
+
     class Meta:
         model = Tenant
         fields = [
@@ -50,7 +53,6 @@ class ShopSettingsForm(StyledFormMixin, forms.ModelForm):
             "staff_see_own_customers_only", "only_managers_change_care_status",
             "auto_create_guest_customers",
         ]
-        widgets = {"vip_threshold": forms.NumberInput(attrs={"step": 1, "min": 0})}
 
     def clean_vip_window_months(self):
         value = self.cleaned_data["vip_window_months"]

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm import access
 from crm.forms import StyledFormMixin
+from crm.money import MoneyField
 from crm.tenancy import TenantFormMixin
 from customers.forms import customer_reference
 from customers.models import Source
@@ -12,15 +13,6 @@ from customers.normalize import normalize_phone
 from customers.selectors import customers_visible_to
 
 from .models import OrderStatus
-
-
-def money_input(minimum: int = 0) -> forms.NumberInput:
-    """Amounts in đồng: any whole number (a step of 1,000 would make the browser refuse
-    12.500 đ, and with min 1 it would only accept 1.001, 2.001...)."""
-    return forms.NumberInput(attrs={"step": 1, "min": minimum, "inputmode": "numeric"})
-
-
-MONEY = {"min_value": 0, "widget": money_input()}
 
 
 class OrderForm(StyledFormMixin, TenantFormMixin, forms.Form):
@@ -46,9 +38,9 @@ class OrderForm(StyledFormMixin, TenantFormMixin, forms.Form):
     ordered_at = forms.DateTimeField(label=_("Ordered at"), required=False,
                                      widget=forms.DateTimeInput(
                                          attrs={"placeholder": "dd/mm/yyyy hh:mm"}))
-    discount = forms.IntegerField(label=_("Discount (đồng)"), initial=0, **MONEY)
-    shipping_fee = forms.IntegerField(label=_("Shipping fee (đồng)"), initial=0, **MONEY)
-    paid_amount = forms.IntegerField(label=_("Paid (đồng)"), initial=0, **MONEY)
+    discount = MoneyField(label=_("Discount (đồng)"), initial=0)
+    shipping_fee = MoneyField(label=_("Shipping fee (đồng)"), initial=0)
+    paid_amount = MoneyField(label=_("Paid (đồng)"), initial=0)
     note = forms.CharField(label=_("Note"), required=False,
                            widget=forms.Textarea(attrs={"rows": 2}))
 
@@ -98,8 +90,7 @@ class OrderLineForm(StyledFormMixin, forms.Form):
     product_name = forms.CharField(label=_("Product"), max_length=255)
     sku = forms.CharField(label=_("SKU"), max_length=64, required=False)
     quantity = forms.IntegerField(label=_("Quantity"), min_value=1, initial=1)
-    unit_price = forms.IntegerField(label=_("Unit price (đồng)"), min_value=0,
-                                    widget=money_input())
+    unit_price = MoneyField(label=_("Unit price (đồng)"))
 
 
 class BaseLineFormSet(forms.BaseFormSet):
@@ -118,12 +109,10 @@ class StatusForm(forms.Form):
 
 
 class PaymentForm(StyledFormMixin, forms.Form):
-    amount = forms.IntegerField(label=_("Amount (đồng)"), min_value=1,
-                                widget=money_input(1))
+    amount = MoneyField(label=_("Amount (đồng)"), min_value=1)
     note = forms.CharField(label=_("Note"), max_length=255, required=False)
 
 
 class ReturnForm(StyledFormMixin, forms.Form):
-    amount = forms.IntegerField(label=_("Amount returned (đồng)"), min_value=1,
-                                widget=money_input(1))
+    amount = MoneyField(label=_("Amount returned (đồng)"), min_value=1)
     reason = forms.CharField(label=_("Reason"), max_length=255, required=False)
