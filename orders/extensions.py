@@ -11,6 +11,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm.money import MoneyFilter, MoneyInput
 from customers.columns import Column, ListExtension, register_list_extension
 
 from . import stats as aggregates
@@ -43,12 +44,17 @@ def _number(label):
         attrs={"class": "form-control form-control-sm", "min": 0}))
 
 
+def _money(label):
+    return MoneyFilter(label=label, method="filter_stats",
+                       widget=MoneyInput(attrs={"class": "form-control form-control-sm"}))
+
+
 MONTH_WINDOWS = [(1, _("1 month")), (2, _("2 months")), (3, _("3 months")), (6, _("6 months"))]
 
 
 class OrderFilters(django_filters.FilterSet):
-    spend_min = _number(_("Total spend from (đ)"))
-    spend_max = _number(_("Total spend to (đ)"))
+    spend_min = _money(_("Total spend from (đ)"))
+    spend_max = _money(_("Total spend to (đ)"))
     orders_min = _number(_("Delivered orders from"))
     orders_max = _number(_("Delivered orders to"))
     has_debt = django_filters.BooleanFilter(

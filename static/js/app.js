@@ -99,3 +99,133 @@ document.addEventListener("click", function (e) {
     a.classList.toggle("active", a === link);
   });
 });
+
+// ==== Money inputs (begin) ====================================================================
+// MoneyInput (crm/money.py) renders <input data-money>. While the user types digits the box
+// groups them with dots (1500000 -> 1.500.000) and keeps the caret after the same digit. Once
+// they type anything else (a dot, a comma, "k", "tr", "đ") the box is left as typed, and on
+// leaving it the amount is read with the same rules as the server's parse_money and shown
+// grouped ("220k" -> "220.000"), or marked unreadable. The server's parse stays the judge.
+(function () {
+  var UNITS = { k: 1e3, "nghìn": 1e3, nghin: 1e3, "ngàn": 1e3, ngan: 1e3, tr: 1e6,
+                "triệu": 1e6, trieu: 1e6, "tỷ": 1e9, "tỉ": 1e9, ty: 1e9, ti: 1e9 };
+  var unit = Object.keys(UNITS).sort(function (a, b) { return b.length - a.length; }).join("|");
+  var CURRENCY = /\s*(?:₫|vnđ|vnd|đồng|dong|đ|d)\.?$/;
+  var PLAIN = /^[0-9]+$/;
+  var GROUPED = /^[0-9]{1,3}([., ])[0-9]{3}(?:\1[0-9]{3})*$/;
+  var WITH_UNIT = new RegExp("^([0-9]+)(?:[.,]([0-9]+))? ?(" + unit + ")$");
+  var SPOKEN = new RegExp("^([0-9]+) ?(" + unit + ") ?([0-9]{1,3})$");
+
+  function scaled(whole, frac, factor) {  // in integers: 1,5tr is exactly 1.500.000
+    var places = String(factor).length - 1;
+    if (/[1-9]/.test(frac.slice(places))) return NaN;  // 1,2345k: not whole đồng
+    return parseInt(whole, 10) * factor + parseInt((frac + "000000000").slice(0, places), 10);
+  }
+  function amount(s) {
+    var m;
+    if (PLAIN.test(s)) return parseInt(s, 10);
+    if (GROUPED.test(s)) return parseInt(s.replace(/[., ]/g, ""), 10);
+    if ((m = WITH_UNIT.exec(s))) {
+      return m[2] && m[2].length === 3 ? NaN : scaled(m[1], m[2] || "", UNITS[m[3]]);
+    }
+    if ((m = SPOKEN.exec(s))) return scaled(m[1], m[3], UNITS[m[2]]);
+    return NaN;
+  }
+  // Whole đồng; null for an empty box; NaN when it cannot be read without guessing.
+  function parse(text) {
+    var s = String(text).normalize("NFC").toLowerCase().replace(/[\s\u00a0\u202f]+/g, " ").trim();
+    if (!s) return null;
+    s = s.replace(CURRENCY, "").trim();
+    var negative = s[0] === "-" || s[0] === "\u2212";
+    if (negative) s = s.slice(1).trim();
+    var value = amount(s);
+    return negative ? -value : value;
+  }
+  function group(digits) { return digits.replace(/\B(?=([0-9]{3})+$)/g, "."); }
+  function format(value) { return (value < 0 ? "-" : "") + group(String(Math.abs(value))); }
+  function isGrouped(v) { return v === "" || (/^[0-9.]+$/.test(v) && group(v.replace(/\./g, "")) === v); }
+  window.crmMoney = { parse: parse, format: format };
+
+  document.addEventListener("focusin", function (e) {
+    if (e.target.matches && e.target.matches("input[data-money]")) e.target._moneyPrev = e.target.value;
+  });
+  document.addEventListener("input", function (e) {
+    var el = e.target;
+    if (!el.matches || !el.matches("input[data-money]")) return;
+    el.classList.remove("is-invalid");
+    var value = el.value, prev = el._moneyPrev || "";
+    el._moneyPrev = value;
+    var typedDigits = e.data != null && /^[0-9]+$/.test(e.data);
+    var deleted = /^delete/.test(e.inputType || "");
+    // Our own dots: the user typed or deleted digits in a box we grouped. Anything else is
+    // the user's own writing (1.5tr, 220,000): only plain digits are grouped then.
+    var ours = isGrouped(prev) && /^[0-9.]*$/.test(value) && (typedDigits || deleted);
+    if (!ours && !PLAIN.test(value)) return;
+    var caret = el.selectionStart == null ? value.length : el.selectionStart;
+    var before = value.slice(0, caret).replace(/[^0-9]/g, "").length;
+    var digits = value.replace(/\./g, "");
+    if (ours && deleted && digits === prev.replace(/\./g, "")) {
+      // Only a dot went: take the digit next to it, or the dot would come straight back.
+      if (e.inputType === "deleteContentBackward" && before > 0) {
+        digits = digits.slice(0, before - 1) + digits.slice(before); before -= 1;
+      } else if (e.inputType === "deleteContentForward") {
+        digits = digits.slice(0, before) + digits.slice(before + 1);
+      }
+    }
+    var trimmed = digits.replace(/^0+(?=[0-9])/, "");
+    before = Math.max(0, before - (digits.length - trimmed.length));
+    var formatted = group(trimmed);
+    el.value = formatted;
+    el._moneyPrev = formatted;
+    var pos = 0;
+    for (var seen = 0; pos < formatted.length && seen < before; pos++) {
+      if (formatted[pos] !== ".") seen++;
+    }
+    if (document.activeElement === el) el.setSelectionRange(pos, pos);
+  });
+  document.addEventListener("focusout", function (e) {
+    var el = e.target;
+    if (!el.matches || !el.matches("input[data-money]")) return;
+    var value = parse(el.value);
+    if (value === null) return;
+    if (isNaN(value) || !Number.isSafeInteger(value)) { el.classList.add("is-invalid"); return; }
+    el.value = format(value);
+  });
+})();
+// ==== Money inputs (end) ======================================================================
+
+// ==== Clean GET forms (layout, begin) ========================================================
+// A search or filter form marked data-clean-get leaves its empty boxes out of the address:
+// "?q=lan" rather than "?q=lan&care_status=&source=&...". A plain submit navigates to the
+// cleaned URL itself; an htmx request (the customer list) drops them in htmx:configRequest,
+// so the URL htmx pushes is clean too. Without JavaScript the form still works, only longer.
+(function () {
+  function cleaned(formData) {
+    var params = new URLSearchParams();
+    formData.forEach(function (value, key) {
+      if (typeof value === "string" && value.trim() !== "") params.append(key, value);
+    });
+    return params;
+  }
+  function marked(el) {
+    return el && el.closest && el.closest("form[data-clean-get], [data-clean-get] form");
+  }
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (e.defaultPrevented || !form.matches("form[data-clean-get]")) return;
+    if ((form.getAttribute("method") || "get").toLowerCase() !== "get") return;
+    e.preventDefault();
+    var query = cleaned(new FormData(form, e.submitter || undefined)).toString();
+    var action = (form.getAttribute("action") || window.location.pathname).split("?")[0];
+    window.location.assign(action + (query ? "?" + query : ""));
+  });
+  document.addEventListener("htmx:configRequest", function (e) {
+    if (e.detail.verb !== "get" || !marked(e.detail.elt)) return;
+    var data = e.detail.formData, empty = [];
+    data.forEach(function (value, key) {
+      if (data.getAll(key).every(function (v) { return typeof v === "string" && v.trim() === ""; })) empty.push(key);
+    });
+    empty.forEach(function (key) { data.delete(key); });
+  });
+})();
+// ==== Clean GET forms (layout, end) ==========================================================
