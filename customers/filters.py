@@ -46,7 +46,8 @@ class CustomerFilterSet(TenantFilterSet):
         widget=_select(True))
     tags_mode = django_filters.ChoiceFilter(
         label=_("Match"), choices=TAG_MODES, method="filter_nothing", empty_label=None,
-        widget=forms.Select(attrs={"class": "form-select form-select-sm"}))
+        widget=forms.Select(attrs={"class": "form-select form-select-sm",
+                                   "data-clean-default": "any"}))
     assigned_staff = django_filters.ModelChoiceFilter(
         label=_("Staff in charge"), widget=_select(),
         queryset=Membership.objects.exclude(role=Role.COLLABORATOR).select_related("user"))

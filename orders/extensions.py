@@ -67,7 +67,8 @@ class OrderFilters(django_filters.FilterSet):
     ordered_mode = django_filters.ChoiceFilter(
         label=_("Within that time"), method="filter_recent", empty_label=None,
         choices=[("with", _("has orders")), ("without", _("has no orders"))],
-        widget=forms.Select(attrs={"class": "form-select form-select-sm"}))
+        widget=forms.Select(attrs={"class": "form-select form-select-sm",
+                                   "data-clean-default": "with"}))
 
     STATS_LOOKUPS = {"spend_min": "stats__total_spend__gte", "spend_max": "stats__total_spend__lte",
                      "orders_min": "stats__delivered_orders__gte",

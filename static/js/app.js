@@ -229,3 +229,48 @@ document.addEventListener("click", function (e) {
   });
 })();
 // ==== Clean GET forms (layout, end) ==========================================================
+
+// ==== Clean GET forms (layout, begin) ========================================================
+// A search or filter form marked data-clean-get leaves its empty boxes out of the address:
+// "?q=lan" rather than "?q=lan&care_status=&source=&...". A plain submit navigates to the
+// cleaned URL itself; an htmx request (the customer list) drops them in htmx:configRequest,
+// so the URL htmx pushes is clean too. Without JavaScript the form still works, only longer.
+(function () {
+  // Boxes that hold their default (data-clean-default="any") are left out as well.
+  function atDefault(form) {
+    var names = {};
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (el.name && el.dataset.cleanDefault !== undefined && el.value === el.dataset.cleanDefault) names[el.name] = true;
+    });
+    return names;
+  }
+  function cleaned(formData, form) {
+    var params = new URLSearchParams(), skip = atDefault(form);
+    formData.forEach(function (value, key) {
+      if (typeof value === "string" && value.trim() !== "" && !skip[key]) params.append(key, value);
+    });
+    return params;
+  }
+  function marked(el) {
+    return el && el.closest && el.closest("form[data-clean-get], [data-clean-get] form");
+  }
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (e.defaultPrevented || !form.matches("form[data-clean-get]")) return;
+    if ((form.getAttribute("method") || "get").toLowerCase() !== "get") return;
+    e.preventDefault();
+    var query = cleaned(new FormData(form, e.submitter || undefined), form).toString();
+    var action = (form.getAttribute("action") || window.location.pathname).split("?")[0];
+    window.location.assign(action + (query ? "?" + query : ""));
+  });
+  document.addEventListener("htmx:configRequest", function (e) {
+    var form = marked(e.detail.elt);
+    if (e.detail.verb !== "get" || !form) return;
+    var data = e.detail.formData, empty = [], skip = atDefault(form);
+    data.forEach(function (value, key) {
+      if (skip[key] || data.getAll(key).every(function (v) { return typeof v === "string" && v.trim() === ""; })) empty.push(key);
+    });
+    empty.forEach(function (key) { data.delete(key); });
+  });
+})();
+// ==== Clean GET forms (layout, end) ==========================================================

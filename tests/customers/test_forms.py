@@ -34,9 +34,10 @@ def test_tag_groups_render_as_chips_not_form_checks(manager, tenant, groups):
 
 def test_tag_chips_save_many_and_one(manager, tenant, groups):
     many, one, tags = groups
-    data = {"full_name": "Nguyễn Văn Đức", "phone": "0912345678", "country": "VN", "lifecycle_stage": "new",
-            "membership_state": "guest",
-            f"tags_{many.pk}": [tags["Trà"].pk, tags["Cà phê"].pk], f"tags_{one.pk}": tags["Lớn"].pk}
+    data = {"full_name": "Nguyễn Văn Đức", "phone": "0912345678", "country": "VN",
+            "lifecycle_stage": "new", "membership_state": "guest",
+            f"tags_{many.pk}": [tags["Trà"].pk, tags["Cà phê"].pk],
+            f"tags_{one.pk}": tags["Lớn"].pk}
     form = CustomerCreateForm(data, tenant=tenant, actor=manager)
     assert form.is_valid(), form.errors
     assert {t.name for t in form.service_data()["tags"]} == {"Trà", "Cà phê", "Lớn"}

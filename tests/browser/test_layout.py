@@ -1,0 +1,80 @@
+"""Layout defects that only a browser sees: overlap, wrapping, widths, the address bar."""
+
+import pytest
+from playwright.sync_api import expect
+
+from crm.access import SYSTEM
+from customers import services
+from customers.defaults import seed_defaults
+from customers.models import Tag, TagGroup
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+WIDTHS = [(1366, 768), (390, 844)]
+
+
+@pytest.fixture
+def shop(manager):
+    seed_defaults(manager.tenant)
+    one = TagGroup.objects.create(tenant=manager.tenant, name="Quy mô khách hàng", multiple=False,
+                                  position=9)
+    for name in ("Hộ kinh doanh nhỏ", "Doanh nghiệp vừa và lớn"):
+        Tag.objects.create(tenant=manager.tenant, group=one, name=name)
+    services.customer_create(tenant=manager.tenant, actor=SYSTEM,
+                             data={"full_name": "Nguyễn Văn Đức", "phone": "0912 345 678"})
+    return manager
+
+
+def _overlap(a, b) -> bool:
+    return not (a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"]
+                or a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"])
+
+
+@pytest.mark.parametrize("width,height", WIDTHS)
+def test_tags_card_groups_are_labelled_rows_of_whole_chips(page, shop, browser_login, shot,
+                                                            width, height):
+    page.set_viewport_size({"width": width, "height": height})
+    browser_login(shop)
+    page.goto("/admin/customers/KH000001/edit/")
+    groups = page.get_by_test_id("tag-group")
+    expect(groups).to_have_count(4)
+    for i in range(groups.count()):
+        group = groups.nth(i)
+        label = group.locator("legend").bounding_box()
+        chips = group.locator(".chip")
+        assert chips.count() >= 2
+        for j in range(chips.count()):
+            chip = chips.nth(j)
+            box = chip.bounding_box()
+            assert not _overlap(label, box), f"chip {chip.inner_text()} covers its group's label"
+            assert box["y"] >= label["y"] + label["height"] - 1  # chips sit under the label
+            # One line of text: a chip is no taller than its line height plus padding.
+            lines = chip.evaluate("el => Math.round(el.getBoundingClientRect().height / "
+                                  "parseFloat(getComputedStyle(el).lineHeight))")
+            assert lines <= 1, f"chip {chip.inner_text()!r} wraps"
+            assert box["x"] + box["width"] <= width
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    shot(page, f"tags-card-{width}")
+    # Ticking a chip and a one-choice chip saves both tags.
+    page.locator(".chip").get_by_text("Cà phê", exact=True).click()
+    page.locator(".chip").get_by_text("Doanh nghiệp vừa và lớn", exact=True).click()
+    page.click("button[type=submit].btn-primary")
+    page.wait_for_url("**/admin/customers/KH000001/")
+    from customers.models import Customer
+    assert {t.name for t in Customer.objects.get(number=1).tags.all()} == {
+        "Cà phê", "Doanh nghiệp vừa và lớn"}
+
+
+def test_a_search_puts_only_filled_boxes_in_the_address(page, shop, browser_login):
+    browser_login(shop)
+    page.goto("/admin/orders/")
+    page.fill("input[name=q]", "Đức")
+    page.click("form[data-clean-get] button[type=submit]")
+    page.wait_for_url("**/admin/orders/?q=*")
+    assert page.url.split("?", 1)[1] == "q=%C4%90%E1%BB%A9c"
+    # The customer list searches as you type (htmx); the pushed address is as short.
+    page.goto("/admin/customers/")
+    page.fill("#q", "duc")
+    page.wait_for_url("**/admin/customers/?q=duc")
+    expect(page.locator("tbody")).to_contain_text("Nguyễn Văn Đức")
+    assert page.url.split("?", 1)[1] == "q=duc"
