@@ -200,42 +200,6 @@ document.addEventListener("click", function (e) {
 // cleaned URL itself; an htmx request (the customer list) drops them in htmx:configRequest,
 // so the URL htmx pushes is clean too. Without JavaScript the form still works, only longer.
 (function () {
-  function cleaned(formData) {
-    var params = new URLSearchParams();
-    formData.forEach(function (value, key) {
-      if (typeof value === "string" && value.trim() !== "") params.append(key, value);
-    });
-    return params;
-  }
-  function marked(el) {
-    return el && el.closest && el.closest("form[data-clean-get], [data-clean-get] form");
-  }
-  document.addEventListener("submit", function (e) {
-    var form = e.target;
-    if (e.defaultPrevented || !form.matches("form[data-clean-get]")) return;
-    if ((form.getAttribute("method") || "get").toLowerCase() !== "get") return;
-    e.preventDefault();
-    var query = cleaned(new FormData(form, e.submitter || undefined)).toString();
-    var action = (form.getAttribute("action") || window.location.pathname).split("?")[0];
-    window.location.assign(action + (query ? "?" + query : ""));
-  });
-  document.addEventListener("htmx:configRequest", function (e) {
-    if (e.detail.verb !== "get" || !marked(e.detail.elt)) return;
-    var data = e.detail.formData, empty = [];
-    data.forEach(function (value, key) {
-      if (data.getAll(key).every(function (v) { return typeof v === "string" && v.trim() === ""; })) empty.push(key);
-    });
-    empty.forEach(function (key) { data.delete(key); });
-  });
-})();
-// ==== Clean GET forms (layout, end) ==========================================================
-
-// ==== Clean GET forms (layout, begin) ========================================================
-// A search or filter form marked data-clean-get leaves its empty boxes out of the address:
-// "?q=lan" rather than "?q=lan&care_status=&source=&...". A plain submit navigates to the
-// cleaned URL itself; an htmx request (the customer list) drops them in htmx:configRequest,
-// so the URL htmx pushes is clean too. Without JavaScript the form still works, only longer.
-(function () {
   // Boxes that hold their default (data-clean-default="any") are left out as well.
   function atDefault(form) {
     var names = {};
