@@ -73,7 +73,12 @@ VN = dt.timezone(dt.timedelta(hours=7))
 DAY = dt.timedelta(days=1)
 RECOMPUTE_GOAL_S = 10.0
 EVENT_GOAL_MS = 2.0
-LOADED_TABLES = ("orders_order", "customers_customer")
+LOADED_TABLES = ("orders_order", "customers_customer", "customers_customerphone",
+                 "customers_customeremail", "customers_customertag")
+# Staff of the bench shop (bench/pages_bench.py and bench/load/ sign in as them).
+STAFF_PASSWORD = "bench-pass-2026"
+STAFF_COUNT = 50
+COLLABORATOR_COUNT = 5
 
 STREETS = ["Lê Lợi", "Nguyễn Huệ", "Trần Hưng Đạo", "Hai Bà Trưng", "Lý Thường Kiệt",
            "Cách Mạng Tháng Tám", "Điện Biên Phủ", "Phan Đình Phùng", "Võ Văn Tần", "Hùng Vương"]
@@ -255,7 +260,8 @@ class Loader:
     them), then customers; foreign keys are recreated (and so validated) at the end."""
 
     def __init__(self, tenant, n_customers: int, n_orders: int, seed: int):
-        from customers.models import PROVINCE_NAMES, Source
+        from crm.models import Membership, Role
+        from customers.models import PROVINCE_NAMES, CareStatus, Source, Tag
 
         self.tenant = tenant
         self.n_customers, self.n_orders = n_customers, n_orders
@@ -265,6 +271,18 @@ class Loader:
         self.provinces = list(PROVINCE_NAMES.items())
         self.channels = list(Source.objects.filter(tenant=tenant, parent__isnull=False)
                              .values_list("pk", flat=True))
+        # What the pages show and filter on (care status, source, staff, tags, every phone
+        # and email as rows): drawn from their own generator so that the order and stats
+        # figures stay those of earlier runs with the same seed.
+        self.extra_rng = random.Random(seed + 1)
+        self.care_statuses = list(CareStatus.objects.filter(tenant=tenant)
+                                  .values_list("pk", flat=True))
+        self.tags = list(Tag.objects.filter(tenant=tenant).values_list("pk", flat=True))
+        self.staff = list(Membership.objects.filter(tenant=tenant, role=Role.STAFF)
+                          .values_list("pk", flat=True))
+        self.collaborators = list(Membership.objects.filter(tenant=tenant,
+                                                            role=Role.COLLABORATOR)
+                                  .values_list("pk", flat=True))
         rng = self.rng
         self.profiles = [customer_profile(n, rng) for n in range(1, n_customers + 1)]
         self.province_of = [rng.choice(self.provinces) for _ in range(n_customers)]
@@ -350,6 +368,8 @@ class Loader:
         from customers.services import customer_code
 
         rng, now, tenant_id = self.rng, self.now, self.tenant.pk
+        extra = self.extra_rng
+        sources = [*self.channels, None]
         vip = {customer_id for (customer_id, _month), spend in self.window_spend.items()
                if spend >= self.tenant.vip_threshold}
         folded: dict[str, str] = {}
@@ -369,7 +389,39 @@ class Loader:
                    rng.randint(1, 12) if has_birthday else None,
                    rng.randint(1960, 2005) if has_birthday and rng.random() < 0.5 else None,
                    "", "VN", self.province_of[offset][0], street, "", "", stage, "guest",
-                   created_at, created_at)
+                   created_at, created_at, extra.choice(sources),
+                   extra.choice(self.care_statuses) if extra.random() < 0.8 else None,
+                   extra.choice(self.staff) if self.staff and extra.random() < 0.7 else None,
+                   extra.choice(self.collaborators)
+                   if self.collaborators and extra.random() < 0.05 else None)
+
+    def phone_rows(self):
+        """Every customer's phone as a CustomerPhone row (the search reads these), plus a
+        second phone for 3% of them."""
+        extra, tenant_id = self.extra_rng, self.tenant.pk
+        for offset, (_name, phone, phone_norm, _email, _street) in enumerate(self.profiles):
+            customer_id = self.first_id + offset
+            yield (tenant_id, customer_id, phone, phone_norm, phone_norm[1:][::-1], True, "")
+            if extra.random() < 0.03:
+                second = "+84" + MOBILE_PREFIXES[offset % len(MOBILE_PREFIXES)][1:] \
+                    + f"{9_000_000 + offset:07d}"
+                yield (tenant_id, customer_id, "0" + second[3:], second, second[1:][::-1],
+                       False, "Zalo")
+
+    def email_rows(self):
+        tenant_id = self.tenant.pk
+        for offset, (_name, _phone, _norm, email, _street) in enumerate(self.profiles):
+            if email:
+                yield (tenant_id, self.first_id + offset, email, True)
+
+    def tag_rows(self):
+        """0 to 3 tags per customer (60% have at least one)."""
+        extra, tenant_id = self.extra_rng, self.tenant.pk
+        for offset in range(self.n_customers):
+            r = extra.random()
+            count = 0 if r < 0.4 else 1 if r < 0.75 else 2 if r < 0.93 else 3
+            for tag in extra.sample(self.tags, count):
+                yield (tenant_id, self.first_id + offset, tag)
 
     def run(self) -> dict:
         from django.db import transaction
@@ -396,8 +448,19 @@ class Loader:
                 "company", "tax_code", "phone", "phone_normalized", "email", "gender",
                 "birth_day", "birth_month", "birth_year", "national_id", "country",
                 "province_code", "street", "legacy_address", "note", "lifecycle_stage",
-                "membership_state", "created_at", "updated_at"], self.customer_rows())
+                "membership_state", "created_at", "updated_at", "source_id", "care_status_id",
+                "assigned_staff_id", "collaborator_id"], self.customer_rows())
             timings[f"COPY {customers:,} customers"] = time.perf_counter() - t
+            t = time.perf_counter()
+            phones = copy_rows("customers_customerphone", [
+                "tenant_id", "customer_id", "raw", "normalized", "reversed_digits",
+                "is_primary", "label"], self.phone_rows())
+            emails = copy_rows("customers_customeremail", [
+                "tenant_id", "customer_id", "email", "is_primary"], self.email_rows())
+            tags = copy_rows("customers_customertag", ["tenant_id", "customer_id", "tag_id"],
+                             self.tag_rows())
+            timings[f"COPY {phones:,} phones, {emails:,} emails, {tags:,} tags"] = \
+                time.perf_counter() - t
             t = time.perf_counter()
             sql("SET LOCAL maintenance_work_mem = '1GB'")
             for statement in recreate:
@@ -421,10 +484,27 @@ class Loader:
         return timings
 
 
+def create_staff(tenant) -> None:
+    """An owner, a manager, STAFF_COUNT staff and a few collaborators, all signing in with
+    STAFF_PASSWORD: bench.owner, bench.manager, bench.staff01..., bench.ctv01..."""
+    from crm.models import Role
+    from crm.services import staff_user_create
+
+    people = [("bench.owner", Role.OWNER), ("bench.manager", Role.MANAGER)]
+    people += [(f"bench.staff{i:02d}", Role.STAFF) for i in range(1, STAFF_COUNT + 1)]
+    people += [(f"bench.ctv{i:02d}", Role.COLLABORATOR)
+               for i in range(1, COLLABORATOR_COUNT + 1)]
+    for number, (username, role) in enumerate(people):
+        staff_user_create(tenant=tenant, username=username, password=STAFF_PASSWORD,
+                          role=role, first_name=GIVEN[number % len(GIVEN)],
+                          last_name=FAMILY[number % len(FAMILY)])
+
+
 def load_shop(n_customers: int, n_orders: int, seed: int):
     from crm.services import tenant_create
 
     tenant = tenant_create(name="Bench orders shop", slug=SHOP_SLUG)
+    create_staff(tenant)
     timings = Loader(tenant, n_customers, n_orders, seed).run()
     print("load:", ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))
     return tenant, timings["total"]
