@@ -109,3 +109,13 @@ def capped_count(queryset, cap: int = 10_000) -> tuple[int, bool]:
     """(count, more): the exact count up to ``cap``; ``more`` is True beyond it."""
     count = queryset.order_by()[: cap + 1].count()
     return min(count, cap), count > cap
+
+
+@dataclass
+class ListResult:
+    """One page of a list with its capped count and the sort it was taken in."""
+
+    page: KeysetPage
+    count: int
+    more: bool
+    sort: str = ""

@@ -103,7 +103,14 @@ class BackofficeMixin(LoginRequiredMixin):
         if request.membership is None:
             return _no_shop(request)
         check_action(request, self.action)
+        if (response := self.prepare(request, *args, **kwargs)) is not None:
+            return response
         return super().dispatch(request, *args, **kwargs)
+
+    def prepare(self, request, *args, **kwargs):
+        """After the door checks, before the handler: load what every method needs (e.g.
+        the URL's object); a response returned here is sent instead."""
+        return None
 
     @property
     def tenant(self):

@@ -7,6 +7,7 @@ class GroupsConfig(AppConfig):
     verbose_name = _("Customer groups")
 
     def ready(self):
-        from customers.tabs import ProfileTab, register_profile_tab
+        from crm import registry
 
-        register_profile_tab(ProfileTab("groups", _("Groups"), "groups:customer_groups", 60))
+        registry.register_profile_tab(registry.ProfileTab(
+            "groups", _("Groups"), "groups:customer_groups", 60))

@@ -7,6 +7,7 @@ class LoyaltyConfig(AppConfig):
     verbose_name = _("Loyalty")
 
     def ready(self):
-        from customers.tabs import ProfileTab, register_profile_tab
+        from crm import registry
 
-        register_profile_tab(ProfileTab("points", _("Points"), "loyalty:customer_points", 70))
+        registry.register_profile_tab(registry.ProfileTab(
+            "points", _("Points"), "loyalty:customer_points", 70))

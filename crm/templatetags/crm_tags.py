@@ -22,3 +22,11 @@ def count_label(count: int, more: bool) -> str:
     if more:
         return _("more than %(n)s customers") % {"n": thousands(count)}
     return _("%(n)s customers") % {"n": thousands(count)}
+
+
+@register.simple_tag(takes_context=True)
+def cell(context, column, row):
+    """One table cell: the column's partial (crm/tables.py) rendered with ``row``."""
+    partial = context.template.engine.get_template(column.cell)
+    with context.push(row=row):
+        return partial.render(context)

@@ -52,5 +52,5 @@ class Command(BaseCommand):
                     first_name=first, last_name=last, actor=access.SYSTEM,
                 )
         for seeder in registry.demo_seeders:
-            seeder(tenant, memberships, customer_count)
+            seeder.seed(tenant, memberships, customer_count)
         self.stdout.write(self.style.SUCCESS(f"Created demo shop '{tenant.name}'."))

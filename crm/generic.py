@@ -1,0 +1,110 @@
+"""Generic backoffice views: the shape every app's screens copy (after NetBox's
+``netbox/views/generic``). A list is a filterset, a search box, a keyset page, a capped count
+and, where the app offers it, the user's column choice; an object page is the object of the
+URL's code in the shop (another shop's code is a 404, a merged code redirects). Access,
+tenancy and scoping come from ``crm.tenancy``; the templates are ``includes/table.html``
+and ``includes/pager.html``.
+"""
+
+from django.shortcuts import redirect
+from django.views.generic import TemplateView
+
+from .http import safe_next
+from .pagination import ListResult
+from .tenancy import TenantScopedMixin, tenant_get_object_or_404
+
+# Parameters that move through pages or re-sort; never "filters".
+PAGING_PARAMS = ("q", "sort", "after", "before", "size")
+
+
+class ReturnURLMixin:
+    """Where to go after a form or an action: ``next`` (POST or GET) when it is a page of
+    this site, else ``default_return_url``."""
+
+    default_return_url = ""
+
+    def get_return_url(self, default: str | None = None) -> str:
+        wanted = self.request.POST.get("next") or self.request.GET.get("next")
+        return safe_next(self.request, wanted, default or self.default_return_url)
+
+
+class TenantListView(TenantScopedMixin, TemplateView):
+    """A list of the shop's rows: ``filterset_class`` (django-filter, scoped to the shop),
+    ``search`` (the box), ``get_result`` (a selector that returns a ``ListResult``), and
+    for htmx requests only the ``table_template`` fragment."""
+
+    filterset_class = None
+    table_template = ""
+    page_sizes = (25, 50, 100)
+    default_page_size = 50
+
+    def get_template_names(self):
+        if self.table_template and self.request.htmx and not self.request.htmx.boosted:
+            return [self.table_template]
+        return super().get_template_names()
+
+    def get_filterset(self):
+        return self.filterset_class(self.request.GET or None, queryset=self.get_queryset(),
+                                    tenant=self.tenant)
+
+    def search(self, queryset, query: str):
+        return queryset
+
+    def get_result(self, queryset, *, sort: str, after, before, size: int) -> ListResult:
+        raise NotImplementedError
+
+    def get_columns(self) -> list:
+        return []
+
+    def page_size(self) -> int:
+        wanted = self.request.GET.get("size", "")
+        return int(wanted) if wanted in map(str, self.page_sizes) else self.default_page_size
+
+    def get_context_data(self, **kwargs):
+        get = self.request.GET
+        filterset = self.get_filterset()
+        query = get.get("q", "").strip()
+        size = self.page_size()
+        result = self.get_result(self.search(filterset.qs, query), sort=get.get("sort", ""),
+                                 after=get.get("after"), before=get.get("before"), size=size)
+        params = get.copy()
+        for key in ("after", "before"):
+            params.pop(key, None)
+        sort_params = params.copy()
+        sort_params.pop("sort", None)
+        return super().get_context_data(
+            filter=filterset, result=result, columns=self.get_columns(), query=query,
+            base_query=params.urlencode(), sort_query=sort_params.urlencode(),
+            filters_active=any(v for k, v in get.items() if k not in PAGING_PARAMS
+                               and k in filterset.form.fields),
+            page_sizes=self.page_sizes, size=size, **kwargs)
+
+
+class TenantObjectMixin(TenantScopedMixin):
+    """The object of the URL's ``code`` among the view's scoped queryset, as
+    ``self.object``, loaded once after the access checks. A code the shop does not have (or
+    the member may not see) is a 404; ``find_object`` may instead name the code to
+    redirect to (a merged customer's code opens the survivor)."""
+
+    code_kwarg = "code"
+
+    def find_object(self, queryset, code: str):
+        """(object, None) or (None, code to redirect to)."""
+        return tenant_get_object_or_404(queryset, code=code.upper()), None
+
+    def prepare(self, request, *args, **kwargs):
+        self.object, moved_to = self.find_object(self.get_queryset(), kwargs[self.code_kwarg])
+        if moved_to:
+            target = redirect(request.resolver_match.view_name,
+                              **{**kwargs, self.code_kwarg: moved_to})
+            if request.GET:
+                target["Location"] += "?" + request.GET.urlencode()
+            return target
+        return None
+
+
+class TenantObjectView(TenantObjectMixin, TemplateView):
+    context_object_name = "object"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(**{self.context_object_name: self.object}, **kwargs)
