@@ -238,3 +238,15 @@ document.addEventListener("click", function (e) {
   });
 })();
 // ==== Clean GET forms (layout, end) ==========================================================
+
+// ==== Layout (layout, begin) =================================================================
+// A strip that scrolls sideways (the profile's tabs on a phone) opens with its active tab in view.
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll(".profile-tabs-scroll").forEach(function (strip) {
+    var active = strip.querySelector(".nav-link.active");
+    if (active && strip.scrollWidth > strip.clientWidth) {
+      strip.scrollLeft = Math.max(0, active.offsetLeft - strip.clientWidth / 2 + active.offsetWidth / 2);
+    }
+  });
+});
+// ==== Layout (layout, end) ===================================================================
