@@ -250,6 +250,11 @@ class Customer(TenantOwned):
             models.Index(fields=["tenant", "assigned_staff"], name="customer_staff_idx"),
             models.Index(fields=["tenant", "collaborator"], name="customer_ctv_idx"),
             models.Index(fields=["tenant", "birth_month"], name="customer_birth_month_idx"),
+            # The dashboard: stage counts (the funnel, VIPs) read this index only; pending
+            # members are few, their partial index also serves "Chờ duyệt" sorted by date.
+            models.Index(fields=["tenant", "lifecycle_stage"], name="customer_stage_idx"),
+            models.Index(fields=["tenant", "created_at", "id"], name="customer_pending_idx",
+                         condition=models.Q(membership_state="pending")),
             # PostgreSQL-only search indexes (trigram GIN on search_name, pattern_ops on
             # phones and emails) are created by migration 0002, which SQLite skips.
         ]
