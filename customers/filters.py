@@ -1,7 +1,10 @@
+import datetime
 
 import django_filters
 from django import forms
 from django.db.models import Count, Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from crm.filters import TenantFilterSet, date_filter, filter_from, filter_until
@@ -11,6 +14,7 @@ from .models import (
     PROVINCE_CHOICES,
     CareStatus,
     Customer,
+    CustomerNote,
     CustomerTag,
     Gender,
     LifecycleStage,
@@ -22,6 +26,7 @@ from .models import (
 MONTH_CHOICES = [(m, _("Month %(m)d") % {"m": m}) for m in range(1, 13)]
 GENDER_CHOICES = [*Gender.choices, ("unknown", _("Unknown"))]
 TAG_MODES = [("any", _("any of the tags")), ("all", _("all of the tags"))]
+NOT_CONTACTED_CHOICES = [(days, format_lazy(_("{days} days"), days=days)) for days in (30, 60, 90)]
 
 
 def _select(multiple=False):
@@ -62,6 +67,9 @@ class CustomerFilterSet(TenantFilterSet):
                                               widget=_select())
     created_from = date_filter(_("Created from"), "filter_created_from")
     created_to = date_filter(_("Created to"), "filter_created_to")
+    not_contacted = django_filters.ChoiceFilter(
+        label=_("No note for"), choices=NOT_CONTACTED_CHOICES, method="filter_not_contacted",
+        widget=_select())
 
     class Meta:
         model = Customer
@@ -94,6 +102,13 @@ class CustomerFilterSet(TenantFilterSet):
 
     def filter_created_to(self, queryset, name, value):
         return filter_until(queryset, "created_at", value)
+
+    def filter_not_contacted(self, queryset, name, value):
+        """No note (the contact log) written in the last ``value`` days, or never."""
+        since = timezone.now() - datetime.timedelta(days=int(value))
+        recent = CustomerNote.objects.for_tenant(self.tenant).filter(
+            customer=OuterRef("pk"), created_at__gte=since)
+        return queryset.filter(~Exists(recent))
 
 
 def customer_filterset() -> type[CustomerFilterSet]:

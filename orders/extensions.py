@@ -11,6 +11,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm.filters import date_filter, filter_from, filter_until
 from crm.money import MoneyFilter, MoneyInput
 from customers.columns import Column, ListExtension, register_list_extension
 
@@ -69,6 +70,10 @@ class OrderFilters(django_filters.FilterSet):
         choices=[("with", _("has orders")), ("without", _("has no orders"))],
         widget=forms.Select(attrs={"class": "form-select form-select-sm",
                                    "data-clean-default": "with"}))
+    # Customers with an order delivered in these days (the dashboard's "customers who
+    # bought" links here); one Exists per customer, index-only on order_stats_idx.
+    bought_from = date_filter(_("Bought from"), "filter_bought")
+    bought_to = date_filter(_("Bought to"), "filter_bought")
 
     STATS_LOOKUPS = {"spend_min": "stats__total_spend__gte", "spend_max": "stats__total_spend__lte",
                      "orders_min": "stats__delivered_orders__gte",
@@ -100,6 +105,18 @@ class OrderFilters(django_filters.FilterSet):
                                              status=OrderStatus.DELIVERED,
                                              delivered_at__gte=since))
         return queryset.filter(recent) if value == "with" else queryset.filter(~recent)
+
+    def filter_bought(self, queryset, name, value):
+        start = self.form.cleaned_data.get("bought_from")
+        if name == "bought_to" and start:
+            return queryset  # bought_from's call took both days
+        delivered = Order.objects.filter(tenant=self.tenant, customer=OuterRef("pk"),
+                                         status=OrderStatus.DELIVERED)
+        if start:
+            delivered = filter_from(delivered, "delivered_at", start)
+        if end := self.form.cleaned_data.get("bought_to"):
+            delivered = filter_until(delivered, "delivered_at", end)
+        return queryset.filter(Exists(delivered))
 
 
 EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)

@@ -19,6 +19,8 @@ class OrderFilterSet(TenantFilterSet):
         widget=forms.Select(attrs={"class": "form-select form-select-sm", "data-tom-select": ""}))
     ordered_from = date_filter(_("Ordered from"), "filter_ordered_from")
     ordered_to = date_filter(_("Ordered to"), "filter_ordered_to")
+    delivered_from = date_filter(_("Delivered from"), "filter_delivered_from")
+    delivered_to = date_filter(_("Delivered to"), "filter_delivered_to")
     unlinked = django_filters.BooleanFilter(
         label=_("Without customer"), field_name="customer", lookup_expr="isnull",
         widget=forms.Select(attrs={"class": "form-select form-select-sm"},
@@ -33,3 +35,9 @@ class OrderFilterSet(TenantFilterSet):
 
     def filter_ordered_to(self, queryset, name, value):
         return filter_until(queryset, "ordered_at", value)
+
+    def filter_delivered_from(self, queryset, name, value):
+        return filter_from(queryset, "delivered_at", value)
+
+    def filter_delivered_to(self, queryset, name, value):
+        return filter_until(queryset, "delivered_at", value)
