@@ -3,9 +3,6 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from customers.views import RegistrationView
-from orders.api import orders_ingest
-
 from . import auth_views as account_views
 from . import staff_views, views
 from .forms import LoginForm
@@ -50,12 +47,13 @@ urlpatterns = [
     path("admin/password-reset/done/", account_views.password_reset_complete,
          name="password_reset_complete"),
     path("admin/", include((backoffice, "crm"))),
+    # Each app's backoffice pages, public pages and API, by dotted name: crm imports no app.
     path("admin/customers/", include("customers.urls")),
     path("admin/orders/", include("orders.urls")),
     path("admin/groups/", include("groups.urls")),
     path("admin/loyalty/", include("loyalty.urls")),
-    path("r/<slug:slug>/", RegistrationView.as_view(), name="register"),
-    path("api/v1/orders", orders_ingest, name="api_orders"),
+    path("", include("customers.public_urls")),
+    path("api/v1/", include("orders.api_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     # Django's own admin is for platform operators (is_staff) only, away from the shops' UI.
     path("platform/", admin.site.urls),
