@@ -1,7 +1,9 @@
 """Extension points that let higher apps add to pages owned by lower ones (DESIGN.md:
 ``crm`` imports no app). Apps register in their ``AppConfig.ready()``."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -31,10 +33,35 @@ def register_demo_seeder(func) -> None:
         demo_seeders.append(func)
 
 
-# Dashboard cards: callables (tenant, membership) -> list of {"label", "value", "icon"}.
-dashboard_cards: list = []
+# --- the dashboard (/admin/) ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DashboardCard:
+    """One card of the dashboard.
+
+    ``provider(ctx: crm.dashboard.DashboardContext) -> dict | None`` computes the card's
+    figures in SQL (None: nothing to show, the card is left out). The dict is cached for a
+    few minutes per shop, month and visibility scope (``personal``: per member), so it holds
+    plain values (lazy translations are fine) and no query sets. ``template`` renders it
+    with ``data`` (the dict) and ``card``. Cards are shown to roles the access table allows
+    ``action``, in ``order``: "kpi" cards in the row of figures at the top, "chart" and
+    "list" cards in the panels below it.
+    """
+
+    key: str
+    order: int
+    provider: Callable[[Any], dict | None]
+    template: str = "crm/dashboard/_kpi.html"
+    kind: str = "kpi"
+    action: str = "dashboard.view"
+    personal: bool = False  # the signed-in member's own figures, not the scope's
+    width: str = "col-lg-6"  # grid column of a chart or list card from laptop width up
 
 
-def register_dashboard_cards(func) -> None:
-    if func not in dashboard_cards:
-        dashboard_cards.append(func)
+dashboard_cards: list[DashboardCard] = []
+
+
+def register_dashboard_card(card: DashboardCard) -> None:
+    """Add ``card``, or replace the card of its key; cards stay in ``order``."""
+    kept = [c for c in dashboard_cards if c.key != card.key]
+    dashboard_cards[:] = sorted([*kept, card], key=lambda c: c.order)

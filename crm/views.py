@@ -11,7 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import FormView, TemplateView
 
-from . import access, registry, services
+from . import access, dashboard, registry, services
 from .forms import ShopSettingsForm, SwitchTenantForm
 from .tenancy import BackofficeMixin, requires_action, switch_tenant
 
@@ -19,15 +19,30 @@ logger = logging.getLogger(__name__)
 
 
 class DashboardView(BackofficeMixin, TemplateView):
+    """The morning page: figures, charts and lists the apps register
+    (``registry.register_dashboard_card``), those the member's role may see, computed for
+    the customers they see and cached a few minutes (crm.dashboard). POST: "Làm mới"."""
+
     template_name = "crm/dashboard.html"
+
+    def cards(self) -> list:
+        return [card for card in registry.dashboard_cards if access.can(self.actor, card.action)]
+
+    def figures_context(self):
+        return dashboard.DashboardContext.build(self.request.tenant, self.actor)
+
+    def post(self, request):
+        dashboard.forget(self.cards(), self.figures_context())
+        return redirect("crm:dashboard")
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
-        ctx["dashboard_cards"] = [
-            card
-            for provider in registry.dashboard_cards
-            for card in provider(self.request.tenant, self.request.membership)
-        ]
+        cards = self.cards()
+        figures = dashboard.figures(cards, self.figures_context())
+        shown = [(card, figures[card.key]["data"]) for card in cards if card.key in figures]
+        ctx["kpi_cards"] = [(card, data) for card, data in shown if card.kind == "kpi"]
+        ctx["panel_cards"] = [(card, data) for card, data in shown if card.kind != "kpi"]
+        ctx["figures_at"] = min((entry["at"] for entry in figures.values()), default=None)
         return ctx
 
 

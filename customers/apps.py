@@ -10,7 +10,7 @@ class CustomersConfig(AppConfig):
         from crm import registry
         from crm.signals import tenant_created
 
-        from . import demo, selectors, tabs
+        from . import dashboard, demo, tabs
 
         tenant_created.connect(_seed_new_shop, dispatch_uid="customers.seed_defaults")
         for kind, label, icon, description in [
@@ -32,7 +32,7 @@ class CustomersConfig(AppConfig):
             ("history", _("Change history"), "customers:customer_history", 90),
         ]:
             tabs.register_profile_tab(tabs.ProfileTab(key, label, url_name, order))
-        registry.register_dashboard_cards(selectors.dashboard_cards)
+        dashboard.register()
 
 
 def _seed_new_shop(sender, tenant, **kwargs):

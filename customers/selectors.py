@@ -144,22 +144,6 @@ def list_columns(tenant, user) -> list[Column]:
     return chosen or [known[k] for k in default_columns() if k in known]
 
 
-def dashboard_cards(tenant, membership) -> list[dict]:
-    from django.utils.translation import gettext as _
-
-    from .models import MembershipState
-
-    visible = customers_visible_to(membership)
-    total, more = capped_count(visible, cap=1_000_000)
-    pending, _m = capped_count(visible.filter(membership_state=MembershipState.PENDING))
-    pending += open_registration_requests(tenant, membership).count()
-    return [
-        {"label": _("Customers"), "value": f"{total:,}".replace(",", ".") + ("+" if more else ""),
-         "icon": "ti-users"},
-        {"label": _("Pending registrations"), "value": pending, "icon": "ti-user-question"},
-    ]
-
-
 # --- the profile ---------------------------------------------------------------------------
 
 def customer_for_profile(queryset: QuerySet, code: str):

@@ -11,7 +11,7 @@ class OrdersConfig(AppConfig):
         from customers.signals import customers_merged
         from customers.tabs import ProfileTab, register_profile_tab, totals_providers
 
-        from . import extensions, receivers
+        from . import dashboard, extensions, receivers
 
         for key, label, order in extensions.PROFILE_TABS:
             register_profile_tab(ProfileTab(key, label, f"orders:customer_{key}", order,
@@ -28,3 +28,4 @@ class OrdersConfig(AppConfig):
             label=_("API keys"), url_name="orders:api_keys", icon="ti-key",
             description=_("Keys sales channels use to send orders"), action="api_keys.manage"))
         registry.register_demo_seeder(extensions.seed_demo_orders)
+        dashboard.register()

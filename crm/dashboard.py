@@ -1,0 +1,102 @@
+"""The dashboard's frame: the periods it compares (Vietnam time), the visibility scope its
+figures belong to, and their cache. The cards themselves come from the apps
+(``crm.registry.register_dashboard_card``); this module knows none of them.
+
+Figures are computed in SQL by each card's provider and cached for ``CACHE_SECONDS`` per
+shop, month, visibility scope and card: a shop of a million customers pays for its
+aggregates once every few minutes, not on every visit. "Làm mới" forgets the entries of
+the member's scope.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from dateutil.relativedelta import relativedelta
+from django.core.cache import cache
+from django.utils import timezone
+
+from . import access
+from .filters import day_start
+
+CACHE_SECONDS = 300
+CACHE_VERSION = 1  # bump when a provider's dict changes shape: old entries are not read
+
+
+@dataclass(frozen=True)
+class DashboardContext:
+    """What a provider needs: the shop, the member (their visibility decides the figures)
+    and the periods, all aware datetimes in the shop's time zone (Asia/Ho_Chi_Minh)."""
+
+    tenant: object
+    actor: object
+    now: datetime.datetime
+    month_start: datetime.datetime  # this month's first midnight
+    last_month_start: datetime.datetime
+    # As far into last month as we are into this one: "this month so far" is compared
+    # with the same stretch of last month, not with a whole month.
+    last_month_until: datetime.datetime
+
+    @classmethod
+    def build(cls, tenant, actor, now: datetime.datetime | None = None) -> "DashboardContext":
+        now = timezone.localtime(now or timezone.now())
+        month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        last_month_start = day_start(month_start.date() - relativedelta(months=1))
+        elapsed = now - month_start
+        return cls(tenant=tenant, actor=actor, now=now, month_start=month_start,
+                   last_month_start=last_month_start,
+                   last_month_until=min(last_month_start + elapsed, month_start))
+
+    @property
+    def month(self) -> datetime.date:
+        return self.month_start.date()
+
+    def months(self, count: int) -> list[datetime.date]:
+        """First days of the last ``count`` months, oldest first, this month last."""
+        return [self.month - relativedelta(months=n) for n in range(count - 1, -1, -1)]
+
+    def first_day_param(self) -> str:
+        """This month's first day as list filters take it (dd/mm/yyyy)."""
+        return self.month.strftime("%d/%m/%Y")
+
+    @property
+    def scope(self) -> str:
+        """Whose figures these are: the whole shop, or one member's customers."""
+        visibility = access.customer_visibility(self.actor)
+        if visibility is access.Visibility.ALL:
+            return "all"
+        return f"{visibility.value}:{getattr(self.actor, 'pk', '-')}"
+
+
+def compare(current: int, previous: int) -> dict:
+    """A figure against the same stretch of last month, for the ▲/▼ badge."""
+    # Nothing last month: no percentage (not "+100%"), the page says what it was.
+    pct = round(abs(current - previous) * 100 / previous) if previous else None
+    return {"current": current, "previous": previous, "pct": pct,
+            "up": current > previous, "down": current < previous}
+
+
+def cache_key(card, ctx: DashboardContext) -> str:
+    scope = f"member:{getattr(ctx.actor, 'pk', '-')}" if card.personal else ctx.scope
+    return f"dashboard:v{CACHE_VERSION}:{ctx.tenant.pk}:{ctx.month:%Y%m}:{scope}:{card.key}"
+
+
+def figures(cards, ctx: DashboardContext) -> dict:
+    """key -> {"data": provider's dict, "at": when computed} for each card that has
+    something to show; one cache round trip when warm."""
+    keys = {card.key: cache_key(card, ctx) for card in cards}
+    found = cache.get_many(list(keys.values()))
+    result, missing = {}, {}
+    for card in cards:
+        entry = found.get(keys[card.key])
+        if entry is None:
+            entry = {"data": card.provider(ctx), "at": timezone.now()}
+            missing[keys[card.key]] = entry
+        result[card.key] = entry
+    if missing:
+        cache.set_many(missing, CACHE_SECONDS)
+    return {key: entry for key, entry in result.items() if entry["data"] is not None}
+
+
+def forget(cards, ctx: DashboardContext) -> None:
+    """Drop the cached figures these cards have for this member's scope ("Làm mới")."""
+    cache.delete_many([cache_key(card, ctx) for card in cards])
