@@ -24,9 +24,29 @@ def count_label(count: int, more: bool) -> str:
     return _("%(n)s customers") % {"n": thousands(count)}
 
 
-@register.simple_tag(takes_context=True)
-def cell(context, column, row):
-    """One table cell: the column's partial (crm/tables.py) rendered with ``row``."""
-    partial = context.template.engine.get_template(column.cell)
-    with context.push(row=row):
-        return partial.render(context)
+class CellNode(template.Node):
+    """``{% cell column row %}``: one table cell, the column's partial (crm/tables.py)
+    rendered with ``row``. The partial's nodes are rendered in the table's own context:
+    no include, no template lookup beyond the first, no chain of ifs on the column key."""
+
+    def __init__(self, column, row):
+        self.column, self.row = column, row
+
+    def render(self, context):
+        column = self.column.resolve(context)
+        partials = context.render_context.setdefault(CellNode, {})
+        nodelist = partials.get(column.cell)
+        if nodelist is None:
+            nodelist = partials[column.cell] = (
+                context.template.engine.get_template(column.cell).nodelist)
+        with context.push(row=self.row.resolve(context)):
+            return nodelist.render(context)
+
+
+@register.tag
+def cell(parser, token):
+    try:
+        _tag, column, row = token.split_contents()
+    except ValueError as exc:
+        raise template.TemplateSyntaxError("usage: {% cell column row %}") from exc
+    return CellNode(parser.compile_filter(column), parser.compile_filter(row))
