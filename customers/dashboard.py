@@ -6,6 +6,9 @@ Each provider is one or two aggregate queries over the customers the member sees
 (``scope_customers``), shaped for an index: the created-date range walks
 ``customer_created_idx``, the stages ``customer_stage_idx``, pending members the partial
 ``customer_pending_idx``. The frame (crm.dashboard) caches what they return.
+
+Counts name a column of the index they walk (COUNT(*) where nothing is filtered): the id
+is not in ``customer_stage_idx``, and COUNT(id) made PostgreSQL read the whole table.
 """
 
 import datetime
@@ -78,7 +81,7 @@ def new_customers_by_source(ctx: DashboardContext) -> dict:
     """This month's new customers by channel group (a channel counts for its group)."""
     rows = (_customers(ctx).filter(created_at__gte=ctx.month_start)
             .values("source_id", "source__name", "source__parent_id", "source__parent__name")
-            .annotate(n=Count("pk")).order_by())
+            .annotate(n=Count("*")).order_by())
     groups: dict = {}
     for row in rows:
         if row["source_id"] is None:
@@ -108,7 +111,7 @@ FUNNEL = [LifecycleStage.NEW, LifecycleStage.POTENTIAL, LifecycleStage.PURCHASED
 
 
 def lifecycle_funnel(ctx: DashboardContext) -> dict:
-    counts = dict(_customers(ctx).values_list("lifecycle_stage").annotate(n=Count("pk"))
+    counts = dict(_customers(ctx).values_list("lifecycle_stage").annotate(n=Count("*"))
                   .order_by())
     total = sum(counts.values())
     return {

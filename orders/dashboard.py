@@ -7,6 +7,10 @@ orders are read through the partial covering index ``order_delivered_idx`` (tena
 delivered_at) INCLUDE (delivered_month, amounts, customer): a date range of one shop, index
 only. Orders placed walk ``order_list_idx``, debt ``stats_debt_idx``. The frame
 (crm.dashboard) caches what the providers return.
+
+Counts name a column of the index they walk (COUNT(*) where nothing is filtered): the id
+is in neither ``order_delivered_idx`` nor ``stats_debt_idx``, and COUNT(id) made
+PostgreSQL read the table (1.8 s instead of an index-only scan at 10M orders).
 """
 
 import calendar
@@ -54,7 +58,7 @@ def revenue(ctx: DashboardContext) -> dict:
     figures = _delivered(ctx).filter(delivered_at__gte=ctx.last_month_start).aggregate(
         current=_sum(NET, filter=this_month),
         previous=_sum(NET, filter=Q(delivered_at__lt=ctx.last_month_until)),
-        orders=Count("pk", filter=this_month),
+        orders=Count("delivered_at", filter=this_month),
     )
     return {
         "label": _("Revenue this month"), "icon": "ti-cash", "tone": "green", "money": True,
@@ -97,7 +101,7 @@ def debt(ctx: DashboardContext) -> dict:
     """What customers owe on delivered orders now (the aggregates' debt)."""
     stats = scope_customers(CustomerStats.objects.for_tenant(ctx.tenant), ctx.actor,
                             path="customer__")
-    figures = stats.filter(debt__gt=0).aggregate(total=_sum("debt"), customers=Count("pk"))
+    figures = stats.filter(debt__gt=0).aggregate(total=_sum("debt"), customers=Count("*"))
     return {
         "label": _("Debt outstanding"), "icon": "ti-alert-triangle", "tone": "red",
         "money": True, "value": figures["total"],
@@ -109,7 +113,7 @@ def debt(ctx: DashboardContext) -> dict:
 def revenue_by_month(ctx: DashboardContext) -> dict:
     months = ctx.months(REVENUE_MONTHS)
     rows = (_delivered(ctx).filter(delivered_at__gte=day_start(months[0]))
-            .values("delivered_month").annotate(revenue=_sum(NET), orders=Count("pk"))
+            .values("delivered_month").annotate(revenue=_sum(NET), orders=Count("*"))
             .order_by())
     by_month = {row["delivered_month"]: row for row in rows}
     items = []

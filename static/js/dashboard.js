@@ -46,7 +46,7 @@
         },
         options: {
           scales: { y: { beginAtZero: true, ticks: { callback: function (v) { return short.format(v); } } },
-                    x: { grid: { display: false } } },
+                    x: { grid: { display: false }, ticks: { maxRotation: 0, autoSkipPadding: 8 } } },
           plugins: { legend: { display: false },
                      tooltip: { callbacks: { label: function (c) {
                        return formatMoney(c.parsed.y) + " · " + money.format(items[c.dataIndex].orders) + " " + unit;

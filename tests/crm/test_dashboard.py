@@ -157,3 +157,33 @@ def test_a_member_of_two_shops_sees_the_active_shops_figures(login, manager, oth
     assert kpi_value(client.get("/admin/").content.decode(), "customers.new") == "2"
     client.post("/admin/switch-shop/", {"tenant": other_tenant.pk})
     assert kpi_value(client.get("/admin/").content.decode(), "customers.new") == "5"
+
+
+def test_stale_figures_are_recomputed_by_one_request_and_shown_to_the_others(owner):
+    from django.utils import timezone
+
+    from crm import dashboard
+
+    runs = []
+    card = registry.DashboardCard("test.count", 1, lambda ctx: runs.append(1) or {"n": len(runs)})
+    ctx = DashboardContext.build(owner.tenant, owner)
+    assert dashboard.figures([card], ctx)["test.count"]["data"] == {"n": 1}
+    assert dashboard.figures([card], ctx)["test.count"]["data"] == {"n": 1}  # fresh: cached
+    key = cache_key(card, ctx)
+    old = timezone.now() - datetime.timedelta(seconds=dashboard.CACHE_SECONDS + 1)
+    cache.set(key, {"data": {"n": 1}, "at": old}, dashboard.STALE_SECONDS)
+    cache.add(f"{key}:lock", 1, dashboard.LOCK_SECONDS)  # another request is recomputing
+    shown = dashboard.figures([card], ctx)["test.count"]
+    assert shown == {"data": {"n": 1}, "at": old} and len(runs) == 1
+    cache.delete(f"{key}:lock")
+    assert dashboard.figures([card], ctx)["test.count"]["data"] == {"n": 2}
+    assert cache.get(f"{key}:lock") is None
+    dashboard.forget([card], ctx)
+    assert dashboard.figures([card], ctx)["test.count"]["data"] == {"n": 3}
+
+
+def test_a_card_with_nothing_to_show_is_left_out(owner):
+    from crm import dashboard
+
+    card = registry.DashboardCard("test.none", 1, lambda ctx: None)
+    assert dashboard.figures([card], DashboardContext.build(owner.tenant, owner)) == {}
