@@ -299,7 +299,10 @@ class CustomerProfileMixin(CustomerScopedMixin):
             .filter(is_active=True),
             "membership_actions": [
                 (state, MembershipState(state).label)
-                for state in MEMBERSHIP_TRANSITIONS.get(customer.membership_state, ())
+                # The states' own order, cancelling last (the transitions are a set).
+                for state in sorted(MEMBERSHIP_TRANSITIONS.get(customer.membership_state, ()),
+                                    key=lambda s: (s == MembershipState.CANCELLED,
+                                                   list(MembershipState).index(s)))
                 if access.can(actor, services.membership_action(state))
             ],
             "assign_form": AssignForm(tenant=self.request.tenant, initial={

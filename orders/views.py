@@ -94,8 +94,11 @@ class OrderDetailView(OrderScopedMixin, TemplateView):
         order = self.get_order()
         return super().get_context_data(
             order=order,
+            # In the order of the statuses, cancelling last (a set has no order of its own).
             next_statuses=[(s, OrderStatus(s).label)
-                           for s in services.STATUS_TRANSITIONS.get(order.status, ())
+                           for s in sorted(services.STATUS_TRANSITIONS.get(order.status, ()),
+                                           key=lambda s: (s == OrderStatus.CANCELLED,
+                                                          list(OrderStatus).index(s)))
                            if access.can(self.actor, services.status_action(order.status, s))],
             payment_form=kwargs.pop("payment_form", PaymentForm()),
             return_form=kwargs.pop("return_form", ReturnForm()), **kwargs)

@@ -249,4 +249,45 @@ document.addEventListener("DOMContentLoaded", function () {
     }
   });
 });
+
+// Confirm dialog (templates/includes/confirm_dialog.html): a click on [data-confirm] (a submit
+// button, a link) first opens the dialog with its question; "Go back" is first and focused, the
+// red button last. Confirming repeats the click, so the form posts with the same submitter
+// (name/value) and htmx elements fire as they would have.
+(function () {
+  var pending = null;
+  function modalApi() {
+    var t = window.tabler || {};
+    return (t.bootstrap && t.bootstrap.Modal) || t.Modal || (window.bootstrap && window.bootstrap.Modal);
+  }
+  document.addEventListener("click", function (e) {
+    var el = e.target.closest("[data-confirm]");
+    if (!el || el.disabled) return;
+    if (el.dataset.confirmed === "1") { delete el.dataset.confirmed; return; }
+    var dialog = document.querySelector("[data-confirm-dialog]");
+    var Modal = modalApi();
+    if (!dialog || !Modal) return;  // no dialog on this page: act at once, as without JS
+    e.preventDefault();
+    e.stopImmediatePropagation();
+    pending = el;
+    dialog.querySelector("[data-dialog-title]").textContent = el.dataset.confirm;
+    dialog.querySelector("[data-dialog-text]").textContent = el.dataset.confirmText || "";
+    var ok = dialog.querySelector("[data-dialog-accept]");
+    ok.textContent = el.dataset.confirmOk || ok.dataset.defaultLabel;
+    Modal.getOrCreateInstance(dialog).show();
+  }, true);
+  document.addEventListener("shown.bs.modal", function (e) {
+    if (e.target.matches("[data-confirm-dialog]")) e.target.querySelector("[data-dialog-cancel]").focus();
+  });
+  document.addEventListener("hidden.bs.modal", function (e) {
+    if (e.target.matches("[data-confirm-dialog]")) pending = null;
+  });
+  document.addEventListener("click", function (e) {
+    if (!e.target.closest("[data-dialog-accept]") || !pending) return;
+    var el = pending, dialog = e.target.closest("[data-confirm-dialog]");
+    modalApi().getOrCreateInstance(dialog).hide();
+    el.dataset.confirmed = "1";
+    el.click();
+  });
+})();
 // ==== Layout (layout, end) ===================================================================

@@ -78,3 +78,40 @@ def test_a_search_puts_only_filled_boxes_in_the_address(page, shop, browser_logi
     page.wait_for_url("**/admin/customers/?q=duc")
     expect(page.locator("tbody")).to_contain_text("Nguyễn Văn Đức")
     assert page.url.split("?", 1)[1] == "q=duc"
+
+
+def test_cancelling_an_order_asks_first_with_the_red_button_last(page, shop, browser_login,
+                                                                 shot):
+    from orders.models import Order
+    from orders.services import order_create
+
+    order = order_create(tenant=shop.tenant, actor=SYSTEM,
+                         data={"contact": {"name": "Nguyễn Văn Đức", "phone": "0912 345 678"}},
+                         lines=[{"product_name": "Trà sen", "quantity": 1, "unit_price": 150_000}])
+    browser_login(shop)
+    page.goto(f"/admin/orders/{order.code}/")
+    heading = page.locator(".page-title")
+    code_box = heading.get_by_text(order.code, exact=True).bounding_box()
+    badge_box = heading.locator(".badge").bounding_box()
+    assert badge_box["x"] >= code_box["x"] + code_box["width"] + 4  # not run together
+    buttons = page.locator("button[name=status]")
+    values = [buttons.nth(i).get_attribute("value") for i in range(buttons.count())]
+    assert values[-1] == "cancelled" and values.count("cancelled") == 1
+    # Going back changes nothing.
+    page.click("button[name=status][value=cancelled]")
+    dialog = page.locator("[data-confirm-dialog]")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("[data-dialog-title]")).to_contain_text(f"{order.code}?")
+    footer = dialog.locator(".modal-footer button")
+    assert footer.last.get_attribute("data-dialog-accept") is not None  # destructive last
+    expect(footer.first).to_be_focused()
+    shot(page, "order-cancel-confirm")
+    footer.first.click()
+    expect(dialog).to_be_hidden()
+    order.refresh_from_db()
+    assert order.status != "cancelled"
+    # Confirming posts the same button.
+    page.click("button[name=status][value=cancelled]")
+    dialog.locator("[data-dialog-accept]").click()
+    expect(page.locator(".page-title .badge")).to_have_text("Đã hủy")
+    assert Order.objects.get(pk=order.pk).status == "cancelled"
