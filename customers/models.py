@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from vietnam_provinces import Province, Ward
 
 from crm.models import Membership, TenantOwned
+from crm.text import initials
 
 from .normalize import fold, format_phone
 
@@ -298,8 +299,8 @@ class Customer(TenantOwned):
 
     @property
     def initials(self) -> str:
-        words = self.full_name.split()
-        return (words[-1][:1] if words else "?").upper()
+        """The avatar's letter, the rule staff avatars use too (crm.text.initials)."""
+        return initials(self.full_name)
 
 
 class CustomerPhone(TenantOwned):

@@ -1,7 +1,15 @@
 from django import template
 from django.utils.translation import gettext as _
 
+from crm.text import initials as _initials
+
 register = template.Library()
+
+
+@register.filter
+def initials(name) -> str:
+    """{{ name|initials }}: the letter of an initials avatar (crm.text.initials)."""
+    return _initials(str(name or ""))
 
 
 @register.filter
