@@ -3,7 +3,7 @@ figures belong to, and their cache. The cards themselves come from the apps
 (``crm.registry.register_dashboard_card``); this module knows none of them.
 
 Figures are computed in SQL by each card's provider and cached for ``CACHE_SECONDS`` per
-shop, month, visibility scope and card: a shop of a million customers pays for its
+shop, month, visibility scope, language and card: a shop of a million customers pays for its
 aggregates once every few minutes, not on every visit (the cold computation is about
 1.5 s at 1M customers and 10M orders; a warm page needs no query of its own). "Làm mới"
 forgets the entries of the member's scope.
@@ -13,8 +13,10 @@ import datetime
 from dataclasses import dataclass
 
 from dateutil.relativedelta import relativedelta
+from django.conf import settings
 from django.core.cache import cache
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.functional import Promise
 
 from . import access
 from .filters import day_start
@@ -78,9 +80,24 @@ def compare(current: int, previous: int) -> dict:
             "up": current > previous, "down": current < previous}
 
 
-def cache_key(card, ctx: DashboardContext) -> str:
+def cache_key(card, ctx: DashboardContext, language: str | None = None) -> str:
     scope = f"member:{getattr(ctx.actor, 'pk', '-')}" if card.personal else ctx.scope
-    return f"dashboard:v{CACHE_VERSION}:{ctx.tenant.pk}:{ctx.month:%Y%m}:{scope}:{card.key}"
+    language = language or translation.get_language() or settings.LANGUAGE_CODE
+    return (f"dashboard:v{CACHE_VERSION}:{ctx.tenant.pk}:{ctx.month:%Y%m}:{scope}:"
+            f"{language}:{card.key}")
+
+
+def _plain(value):
+    """The provider's dict with its lazy translations made text: unpickling a lazy string
+    builds a proxy class each time (about 3 ms per page), text costs nothing. So entries are
+    per language."""
+    if isinstance(value, Promise):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
 
 
 def figures(cards, ctx: DashboardContext) -> dict:
@@ -101,7 +118,7 @@ def figures(cards, ctx: DashboardContext) -> dict:
         entry = found.get(key)
         stale = entry is not None and entry["at"] < fresh_after
         if entry is None or (stale and cache.add(f"{key}:lock", 1, LOCK_SECONDS)):
-            entry = computed[key] = {"data": card.provider(ctx), "at": timezone.now()}
+            entry = computed[key] = {"data": _plain(card.provider(ctx)), "at": timezone.now()}
         result[card.key] = entry
     if computed:
         cache.set_many(computed, STALE_SECONDS)
@@ -111,4 +128,5 @@ def figures(cards, ctx: DashboardContext) -> dict:
 
 def forget(cards, ctx: DashboardContext) -> None:
     """Drop the cached figures these cards have for this member's scope ("Làm mới")."""
-    cache.delete_many([cache_key(card, ctx) for card in cards])
+    cache.delete_many([cache_key(card, ctx, language) for card in cards
+                       for language, _name in settings.LANGUAGES])

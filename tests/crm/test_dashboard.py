@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.cache import cache
+from django.utils import translation
 
 from crm import registry
 from crm.dashboard import DashboardContext, cache_key, compare
@@ -74,6 +75,24 @@ def test_cache_key_is_per_shop_month_and_visibility(owner, manager, staff, colla
     april = DashboardContext.build(owner.tenant, owner,
                                    now=datetime.datetime(2026, 4, 1, 0, 1, tzinfo=VN))
     assert cache_key(card, march) != cache_key(card, april)
+    with translation.override("en"):
+        assert cache_key(card, march) == cache_key(card, march, "en") != \
+            cache_key(card, march, "vi")
+
+
+def test_cached_figures_hold_text_in_the_members_language(login, owner):
+    from crm import dashboard
+
+    CustomerFactory(tenant=owner.tenant)
+    ctx = DashboardContext.build(owner.tenant, owner)
+    funnel = next(c for c in registry.dashboard_cards if c.key == "customers.funnel")
+    for language, label in (("vi", "Mới"), ("en", "New")):
+        with translation.override(language):
+            data = dashboard.figures([funnel], ctx)["customers.funnel"]["data"]
+        assert data["items"][0]["label"] == label and type(data["items"][0]["label"]) is str
+    dashboard.forget([funnel], ctx)  # "Làm mới" forgets every language's entry
+    assert cache.get(cache_key(funnel, ctx, "en")) is None
+    assert cache.get(cache_key(funnel, ctx, "vi")) is None
 
 
 def test_registering_a_card_again_replaces_it():
