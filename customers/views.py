@@ -590,25 +590,17 @@ class MergeView(CustomerScopedMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         a, b = self.pair()
-        defaults = services.merge_defaults(a, b)
-        rows = [
-            {"field": f, "label": field_label(f), "a": value_text(f, va), "b": value_text(f, vb),
-             "pick": defaults[f]}
-            for f, va, vb in ((f, services.snapshot(a)[f], services.snapshot(b)[f])
-                              for f in services.MERGE_FIELDS)
-            if va not in (None, "") or vb not in (None, "")
-        ]
-        return super().get_context_data(a=a, b=b, rows=rows, **kwargs)
+        return super().get_context_data(a=a, b=b, rows=services.merge_rows(a, b), **kwargs)
 
     def post(self, request):
         a, b = self.pair()
         survivor, merged = (b, a) if request.POST.get("survivor") == b.code else (a, b)
-        choices = {}
-        for field in services.MERGE_FIELDS:
-            pick = request.POST.get(f"pick_{field}")  # "a" or "b"
+        picks = {}  # row key (a field, or a group such as the birthday) -> side
+        for key, _fields in services.merge_choice_keys():
+            pick = request.POST.get(f"pick_{key}")  # "a" or "b"
             if pick in ("a", "b"):
-                chosen = a if pick == "a" else b
-                choices[field] = "survivor" if chosen == survivor else "merged"
+                picks[key] = "survivor" if (a if pick == "a" else b) == survivor else "merged"
+        choices = services.merge_choices(picks)
         try:
             survivor = services.customers_merge(tenant=request.tenant, actor=self.actor,
                                                 survivor=survivor, merged=merged,

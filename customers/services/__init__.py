@@ -28,7 +28,17 @@ from .membership import (
     registration_request_decide,
     registration_submit,
 )
-from .merge import LIFECYCLE_RANK, MEMBERSHIP_RANK, MERGE_FIELDS, customers_merge, merge_defaults
+from .merge import (
+    LIFECYCLE_RANK,
+    MEMBERSHIP_RANK,
+    MERGE_FIELDS,
+    MERGE_GROUPS,
+    customers_merge,
+    merge_choice_keys,
+    merge_choices,
+    merge_defaults,
+    merge_rows,
+)
 from .records import (
     CUSTOMER_CODE_PREFIX,
     CUSTOMER_FIELDS,
@@ -47,12 +57,13 @@ from .records import (
 
 __all__ = [
     "CUSTOMER_CODE_PREFIX", "CUSTOMER_FIELDS", "LIFECYCLE_RANK", "LOOKUP_MODELS",
-    "MEMBERSHIP_RANK", "MEMBERSHIP_TRANSITIONS", "MERGE_FIELDS", "REQUEST_FIELDS",
+    "MEMBERSHIP_RANK", "MEMBERSHIP_TRANSITIONS", "MERGE_FIELDS", "MERGE_GROUPS", "REQUEST_FIELDS",
     "ContactConflictError", "Contacts", "can_transition", "check_tags", "customer_assign",
     "customer_code", "customer_create", "customer_set_care_status", "customer_update",
     "customers_add_tag", "customers_assign_staff", "customers_merge", "customers_remove_tag",
     "customers_set_care_status", "list_columns_save", "lookup_move", "lookup_save",
     "lookup_usage", "member_from_contact", "membership_action", "membership_transition",
-    "memberships_transition", "merge_defaults", "normalize_contacts", "note_add",
+    "memberships_transition", "merge_choice_keys", "merge_choices", "merge_defaults",
+    "merge_rows", "normalize_contacts", "note_add",
     "registration_request_decide", "registration_submit", "require_customer", "snapshot",
 ]

@@ -1,6 +1,6 @@
 """Merging duplicate customers."""
 
-
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -22,7 +22,9 @@ from ..models import (
     MembershipState,
     RegistrationRequest,
     Tag,
+    format_birthday,
 )
+from ..normalize import fold
 from ..signals import customers_merged
 from .records import CUSTOMER_FIELDS, _fresh, require_customer, snapshot
 
@@ -35,20 +37,124 @@ LIFECYCLE_RANK = [LifecycleStage.NEW, LifecycleStage.POTENTIAL, LifecycleStage.P
                   LifecycleStage.VIP]
 
 
+# Fields chosen together on the merge page: a birthday is one date, and a ward belongs to
+# its province (taking the province of one and the ward of the other could make an address
+# that does not exist). Every other field of MERGE_FIELDS is a choice of its own.
+MERGE_GROUPS: dict[str, tuple[str, ...]] = {
+    "birthday": ("birth_day", "birth_month", "birth_year"),
+    "address": ("province_code", "ward_code", "street"),
+}
+
+
+def merge_choice_keys() -> list[tuple[str, tuple[str, ...]]]:
+    """The merge page's rows in field order: (key, fields), a group where its first field
+    stands."""
+    grouped = {f: key for key, fields in MERGE_GROUPS.items() for f in fields}
+    keys, seen = [], set()
+    for field in MERGE_FIELDS:
+        key = grouped.get(field, field)
+        if key not in seen:
+            seen.add(key)
+            keys.append((key, MERGE_GROUPS.get(key, (field,))))
+    return keys
+
+
+def _diacritics(text: str) -> int:
+    """How many accent marks and đ a text carries ("Dương Thu Thảo": 3, "Duong thu thao": 0)."""
+    decomposed = unicodedata.normalize("NFD", text)
+    return sum(1 for c in decomposed if unicodedata.combining(c)) + \
+        sum(1 for c in text if c in "đĐ")
+
+
+# Free text a person types, where two values may be copies of one another ("Duong thu thao"
+# and "Dương Thu Thảo"); any other field is the same value or a different one.
+FREE_TEXT_FIELDS = {"full_name", "company", "street", "legacy_address", "note"}
+
+
+def _fullness(values: tuple) -> tuple[int, int, int]:
+    """How complete a value (or a group's values) is: filled parts first, then the accents
+    of its text (the same name typed without them is the poorer copy), then its length
+    ("Lan" inside "Nguyễn Thị Lan")."""
+    filled = sum(1 for v in values if v not in (None, ""))
+    texts = [v for v in values if isinstance(v, str) and v]
+    return filled, sum(_diacritics(t) for t in texts), sum(len(t.strip()) for t in texts)
+
+
+def _copies(fields: tuple[str, ...], a: tuple, b: tuple) -> bool:
+    """Whether one side is a fuller copy of the other: every part filled on both sides is
+    the same value, or for free text the same once folded (or one folded text inside the
+    other)."""
+    for field, x, y in zip(fields, a, b, strict=True):
+        if x in (None, "") or y in (None, "") or x == y:
+            continue
+        if field not in FREE_TEXT_FIELDS:
+            return False
+        fx, fy = fold(x), fold(y)
+        if not (fx == fy or fx in fy or fy in fx):
+            return False
+    return True
+
+
 def merge_defaults(survivor: Customer, merged: Customer) -> dict[str, str]:
-    """For each field, which side wins by default: the non-empty one; if both are filled,
-    the one updated most recently."""
+    """For each field, which side wins by default ("survivor" or "merged").
+
+    The filled one over an empty one; of two copies of the same value, the fuller one (with
+    its accents, longer, more parts of a birthday or address); of two different values, the
+    one updated most recently. The fields of a group (MERGE_GROUPS) go together."""
     newer = "merged" if merged.updated_at > survivor.updated_at else "survivor"
     choices = {}
-    for field in MERGE_FIELDS:
-        s_val, m_val = getattr(survivor, field), getattr(merged, field)
-        if not m_val:
-            choices[field] = "survivor"
-        elif not s_val:
-            choices[field] = "merged"
+    for _key, fields in merge_choice_keys():
+        s_val = tuple(getattr(survivor, f) for f in fields)
+        m_val = tuple(getattr(merged, f) for f in fields)
+        if s_val == m_val or not any(v not in (None, "") for v in m_val):
+            side = "survivor"
+        elif not any(v not in (None, "") for v in s_val):
+            side = "merged"
+        elif _copies(fields, s_val, m_val) and _fullness(s_val) != _fullness(m_val):
+            side = "survivor" if _fullness(s_val) > _fullness(m_val) else "merged"
         else:
-            choices[field] = "survivor" if s_val == m_val else newer
+            side = newer
+        choices.update(dict.fromkeys(fields, side))
     return choices
+
+
+def merge_choices(picks: dict[str, str]) -> dict[str, str]:
+    """Per-field choices from the merge page's picks per row key (a group's key stands for
+    all its fields): {"birthday": "merged"} -> birth_day, birth_month, birth_year."""
+    choices = {}
+    for key, fields in merge_choice_keys():
+        if picks.get(key) in ("survivor", "merged"):
+            choices.update(dict.fromkeys(fields, picks[key]))
+    return choices
+
+
+def merge_rows(a: Customer, b: Customer) -> list[dict]:
+    """The merge page's rows (``a`` kept by default): one per field or group that either
+    customer has filled, with both values as a person reads them and the default pick
+    ("survivor" = a, "merged" = b). A birthday is one row ("15/08/1990"), so is an address."""
+    from ..activity import field_label, value_text
+
+    defaults = merge_defaults(a, b)
+    snap_a, snap_b = snapshot(a), snapshot(b)
+    labels = {"birthday": _("Birthday"), "address": _("Address")}
+
+    def shown(customer, snap, key, fields):
+        if key == "birthday":
+            return format_birthday(customer.birth_day, customer.birth_month, customer.birth_year)
+        if key == "address":
+            parts = [customer.street, value_text("ward_code", customer.ward_code),
+                     value_text("province_code", customer.province_code)]
+            return ", ".join(p for p in parts if p and p != "—")
+        value = snap[fields[0]]
+        return "" if value in (None, "") else value_text(fields[0], value)
+
+    rows = []
+    for key, fields in merge_choice_keys():
+        a_text, b_text = shown(a, snap_a, key, fields), shown(b, snap_b, key, fields)
+        if a_text or b_text:
+            rows.append({"key": key, "label": labels.get(key) or field_label(fields[0]),
+                         "a": a_text or "—", "b": b_text or "—", "pick": defaults[fields[0]]})
+    return rows
 
 
 @transaction.atomic
