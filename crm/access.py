@@ -74,6 +74,7 @@ POLICY: dict[str, Rule] = {
     "order.link_customer": Rule(Role.STAFF, _("Link an order to a customer")),
     "order.cancel": Rule(Role.MANAGER, _("Cancel orders, or bring a cancelled one back")),
     "order.return": Rule(Role.MANAGER, _("Record returns")),
+    "order.refund": Rule(Role.MANAGER, _("Record money given back to a customer (refunds)")),
     "stats.recompute": Rule(Role.MANAGER, _("Recompute the order figures")),
     "settings.view": Rule(Role.MANAGER, _("Open the settings")),
     "settings.lists": Rule(Role.MANAGER, _("Edit sources, tags and care statuses")),

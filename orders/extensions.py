@@ -16,7 +16,8 @@ from crm.money import MoneyFilter, MoneyInput
 from customers.columns import Column, ListExtension, register_list_extension
 
 from . import stats as aggregates
-from .models import CustomerStats, Order, OrderStatus
+from .models import Order, OrderStatus
+from .selectors import customer_order_summary
 
 PROFILE_TABS = [
     ("orders", _("Orders"), 20),
@@ -27,17 +28,11 @@ PROFILE_TABS = [
 
 
 def customer_totals(customer) -> dict:
-    stats = getattr(customer, "stats", None) if _stats_loaded(customer) else \
-        CustomerStats.objects.filter(customer_id=customer.pk).first()
-    if stats is None:
-        return {}
-    return {"delivered_orders": stats.delivered_orders, "total_spend": stats.total_spend,
-            "spend_3_months": stats.spend_3_months, "average_order": stats.average_order,
-            "last_order_date": stats.last_order_at, "debt": stats.debt}
-
-
-def _stats_loaded(customer) -> bool:
-    return "stats" in customer._state.fields_cache
+    """The overview card's figures: the same summary the Đơn hàng and Công nợ tabs show."""
+    summary = customer_order_summary(customer)
+    return {"delivered_orders": summary.delivered_orders, "total_spend": summary.total_spend,
+            "spend_3_months": summary.spend_3_months, "average_order": summary.average_order,
+            "last_order_date": summary.last_order_at, "debt": summary.debt}
 
 
 def _number(label):

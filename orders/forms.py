@@ -116,3 +116,12 @@ class PaymentForm(StyledFormMixin, forms.Form):
 class ReturnForm(StyledFormMixin, forms.Form):
     amount = MoneyField(label=_("Amount returned (đồng)"), min_value=1)
     reason = forms.CharField(label=_("Reason"), max_length=255, required=False)
+
+
+class RefundForm(PaymentForm):
+    """Money given back to the customer (a cancelled order paid for, an overpayment after a
+    return): the amount field of a payment, as typed the same way."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["amount"].label = _("Amount refunded (đồng)")

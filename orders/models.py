@@ -91,6 +91,17 @@ class Order(TenantOwned):
         return max(self.total_amount - self.returned_amount - self.paid_amount, 0)
 
     @property
+    def refund_due(self) -> int:
+        """Money the shop owes back: all that was paid on a cancelled order, or what was
+        paid beyond a delivered order's worth after a return (orders.selectors.REFUND_DUE
+        is the same rule in SQL)."""
+        if self.status == OrderStatus.CANCELLED:
+            return self.paid_amount
+        if self.status in (OrderStatus.DELIVERED, OrderStatus.RETURNED):
+            return max(self.paid_amount - (self.total_amount - self.returned_amount), 0)
+        return 0
+
+    @property
     def contact_phone_display(self) -> str:
         return format_phone(self.contact_phone_normalized) or self.contact_phone
 

@@ -1,14 +1,16 @@
 """Reads of orders shared by the order screens, the profile tabs and the API."""
 
 import re
+from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Case, Count, F, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import Coalesce
 
 from crm.pagination import capped_count, keyset_paginate
 from customers.normalize import PHONE_CHARS, normalize_email, phone_digits_for_search
 from customers.selectors import scope_customers
 
-from .models import Order, OrderStatus, Payment, Return
+from .models import CustomerStats, Order, OrderStatus, Payment, Return
 
 ORDER_CODE = re.compile(r"^\s*dh\s*0*(\d{1,12})\s*$", re.IGNORECASE)
 ORDER_SORT = ["-ordered_at", "-id"]
@@ -76,11 +78,84 @@ def customer_debts(customer) -> tuple[list, int]:
     return orders, sum(o.debt for o in orders)
 
 
+# --- one definition of a customer's money ----------------------------------------------------
+# "Tổng chi tiêu" is what the customer bought and kept: delivered orders (a fully returned
+# one included, it counts for nothing), net of returns — the definition of CustomerStats
+# (orders/stats.py), read from its row. The overview card, the Đơn hàng tab and the Công nợ
+# tab all show these figures from customer_order_summary; cancelled orders, orders still in
+# progress, returns and money owed back to the customer are shown apart, never added in.
+
+COUNTED = (OrderStatus.DELIVERED, OrderStatus.RETURNED)
+OPEN = (OrderStatus.NEW, OrderStatus.CONFIRMED, OrderStatus.SHIPPING)
+# Paid beyond what a counted order is worth now (a return after payment), or anything paid
+# on a cancelled order: the shop owes it back until a refund is recorded (order_refund).
+REFUND_DUE = Case(
+    When(status=OrderStatus.CANCELLED, then=F("paid_amount")),
+    When(status__in=COUNTED, paid_amount__gt=F("total_amount") - F("returned_amount"),
+         then=F("paid_amount") - F("total_amount") + F("returned_amount")),
+    default=Value(0))
+HAS_REFUND_DUE = (Q(status=OrderStatus.CANCELLED, paid_amount__gt=0)
+                  | Q(status__in=COUNTED,
+                      paid_amount__gt=F("total_amount") - F("returned_amount")))
+
+
+@dataclass(frozen=True)
+class OrderSummary:
+    delivered_orders: int = 0
+    total_spend: int = 0  # delivered, net of returns
+    spend_3_months: int = 0
+    average_order: int = 0
+    first_order_at: object = None
+    last_order_at: object = None
+    debt: int = 0  # left to pay on delivered orders
+    returned_amount: int = 0  # goods sent back, already out of total_spend
+    # From the orders themselves, with ``breakdown`` (the tabs, not the card):
+    open_orders: int = 0
+    open_amount: int = 0
+    cancelled_orders: int = 0
+    cancelled_amount: int = 0
+    refund_due: int = 0  # owed back to the customer
+
+    @property
+    def paid(self) -> int:
+        """Paid towards what was bought: total_spend = paid + debt (an overpayment is not
+        spend; it is in refund_due)."""
+        return self.total_spend - self.debt
+
+
+def customer_order_summary(customer, *, breakdown: bool = False) -> OrderSummary:
+    """The customer's order figures, one definition for every page (see above).
+
+    Reads the stats row (none yet: zeros), already loaded with ``select_related("stats")``
+    or one query; ``breakdown`` adds one aggregate query over the customer's orders for
+    the orders in progress, the cancelled ones and the money owed back."""
+    if "stats" in customer._state.fields_cache:  # select_related: the row, or None
+        stats = customer._state.fields_cache["stats"]
+    else:
+        stats = CustomerStats.objects.filter(customer_id=customer.pk).first()
+    figures = {}
+    if stats is not None:
+        figures = {f: getattr(stats, f) for f in (
+            "delivered_orders", "total_spend", "spend_3_months", "average_order",
+            "first_order_at", "last_order_at", "debt", "returned_amount")}
+    if breakdown:
+        zero = Value(0)
+        figures.update(Order.objects.for_tenant(customer.tenant).filter(customer=customer)
+                       .aggregate(
+            open_orders=Count("pk", filter=Q(status__in=OPEN)),
+            open_amount=Coalesce(Sum("total_amount", filter=Q(status__in=OPEN)), zero),
+            cancelled_orders=Count("pk", filter=Q(status=OrderStatus.CANCELLED)),
+            cancelled_amount=Coalesce(Sum("total_amount",
+                                          filter=Q(status=OrderStatus.CANCELLED)), zero),
+            refund_due=Coalesce(Sum(REFUND_DUE), zero)))
+    return OrderSummary(**figures)
+
+
+def customer_refunds_due(customer) -> QuerySet:
+    """The customer's orders on which the shop owes money back, newest first."""
+    return customer_orders(customer).filter(HAS_REFUND_DUE)
+
+
 def customer_payments(customer) -> QuerySet:
     return (Payment.objects.for_tenant(customer.tenant).filter(order__customer=customer)
             .select_related("order").order_by("-paid_at", "-id"))
-
-
-def totals(queryset: QuerySet) -> dict:
-    return queryset.aggregate(total=Sum("total_amount"), paid=Sum("paid_amount"),
-                              returned=Sum("returned_amount"))

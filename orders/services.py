@@ -315,6 +315,32 @@ def order_record_payment(*, tenant, actor, order: Order, amount: int,
 
 
 @transaction.atomic
+def order_refund(*, tenant, actor, order: Order, amount: int, note: str = "",
+                 refunded_at: datetime.datetime | None = None) -> Payment:
+    """Money given back to the customer: what was paid on a cancelled order, or paid beyond
+    a delivered order's worth after a return (``Order.refund_due``). Recorded as a negative
+    payment, so ``paid_amount`` stays what the shop keeps; debt and spend do not move."""
+    order = _lock_order(order, tenant, actor, "order.refund")
+    due = order.refund_due
+    if due <= 0:
+        raise ValidationError(_("Nothing is owed back to the customer on this order."))
+    if amount <= 0 or amount > due:
+        raise ValidationError({"amount": _("A refund is between 1 đồng and what is owed back "
+                                           "(%(due)s đồng).") % {
+            "due": f"{due:,}".replace(",", ".")}})
+    with _tracking(order):
+        order.paid_amount -= amount
+        order.save(update_fields=["paid_amount", "updated_at"])
+        payment = Payment.objects.create(tenant=tenant, order=order, amount=-amount,
+                                         paid_at=refunded_at or timezone.now(),
+                                         note=note or _("Refund to the customer"),
+                                         created_by=access.user_of(actor))
+    audit_record(tenant, actor, "order.refund", order, after={
+        "amount": amount, "paid_amount": order.paid_amount, "note": note})
+    return payment
+
+
+@transaction.atomic
 def order_return(*, tenant, actor, order: Order, amount: int, reason: str = "",
                  returned_at: datetime.datetime | None = None) -> Return:
     """Goods sent back: the amount leaves spend; a fully returned order stops counting."""

@@ -17,7 +17,7 @@ from customers.views import CustomerTabView
 
 from . import selectors, services
 from .filters import OrderFilterSet
-from .forms import OrderForm, OrderLineFormSet, PaymentForm, ReturnForm
+from .forms import OrderForm, OrderLineFormSet, PaymentForm, RefundForm, ReturnForm
 from .models import Order, OrderStatus
 
 
@@ -101,6 +101,8 @@ class OrderDetailView(OrderScopedMixin, TemplateView):
                                                           list(OrderStatus).index(s)))
                            if access.can(self.actor, services.status_action(order.status, s))],
             payment_form=kwargs.pop("payment_form", PaymentForm()),
+            refund_form=kwargs.pop("refund_form",
+                                   RefundForm(initial={"amount": order.refund_due})),
             return_form=kwargs.pop("return_form", ReturnForm()), **kwargs)
 
 
@@ -123,6 +125,14 @@ class OrderActionView(OrderDetailView):
                                               amount=form.cleaned_data["amount"],
                                               note=form.cleaned_data["note"])
                 messages.success(request, _("Payment recorded."))
+            elif action == "refund":
+                form = RefundForm(request.POST)
+                if not form.is_valid():
+                    return self.render_to_response(self.get_context_data(refund_form=form))
+                services.order_refund(tenant=tenant, actor=actor, order=order,
+                                      amount=form.cleaned_data["amount"],
+                                      note=form.cleaned_data["note"])
+                messages.success(request, _("Refund recorded."))
             elif action == "return":
                 form = ReturnForm(request.POST)
                 if not form.is_valid():
@@ -157,8 +167,8 @@ class CustomerOrdersTab(CustomerTabView):
     tab_template = "orders/tabs/orders.html"
 
     def tab_context(self, customer):
-        orders = selectors.customer_orders(customer)
-        return {"orders": orders[:100], "order_totals": selectors.totals(orders)}
+        return {"orders": selectors.customer_orders(customer)[:100],
+                "summary": selectors.customer_order_summary(customer, breakdown=True)}
 
 
 class CustomerRelatedTab(CustomerTabView):
@@ -188,6 +198,8 @@ class CustomerDebtTab(CustomerTabView):
     def tab_context(self, customer):
         orders, owed = selectors.customer_debts(customer)
         return {"orders": orders, "owed": owed,
+                "summary": selectors.customer_order_summary(customer, breakdown=True),
+                "refund_orders": selectors.customer_refunds_due(customer)[:50],
                 "payments": selectors.customer_payments(customer)[:50]}
 
 

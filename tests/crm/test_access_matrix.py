@@ -53,6 +53,7 @@ EXPECTED = {
     "order.link_customer": (STAFF_UP, STAFF_UP),
     "order.cancel": (MANAGERS, MANAGERS),
     "order.return": (MANAGERS, MANAGERS),
+    "order.refund": (MANAGERS, MANAGERS),
     "stats.recompute": (MANAGERS, MANAGERS),
     "settings.view": (MANAGERS, MANAGERS),
     "settings.lists": (MANAGERS, MANAGERS),
@@ -121,6 +122,9 @@ class World:
                                   data={"total_amount": 500_000})
         self.delivered = order_create(tenant=self.tenant, actor=SYSTEM, customer=self.mine,
                                       data={"total_amount": 300_000, "status": "delivered"})
+        self.cancelled_paid = order_create(tenant=self.tenant, actor=SYSTEM, customer=self.mine,
+                                           data={"total_amount": 200_000, "status": "cancelled",
+                                                 "paid_amount": 200_000})
         from customers.models import CareStatus
         from tests.customers.factories import TagFactory
 
@@ -193,6 +197,8 @@ SERVICE_DOORS = {
         tenant=w.tenant, actor=a, order=w.order, status="cancelled"),
     "order.return": lambda w, a: os_.order_return(
         tenant=w.tenant, actor=a, order=w.delivered, amount=100_000),
+    "order.refund": lambda w, a: os_.order_refund(
+        tenant=w.tenant, actor=a, order=w.cancelled_paid, amount=200_000),
     "stats.recompute": lambda w, a: os_.aggregates_recompute_request(tenant=w.tenant, actor=a),
     "settings.lists": lambda w, a: cs.lookup_save(
         tenant=w.tenant, actor=a, instance=type(w.tag)(), data={"name": "Thẻ mới"}),
