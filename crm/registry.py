@@ -65,3 +65,38 @@ def register_dashboard_card(card: DashboardCard) -> None:
     """Add ``card``, or replace the card of its key; cards stay in ``order``."""
     kept = [c for c in dashboard_cards if c.key != card.key]
     dashboard_cards[:] = sorted([*kept, card], key=lambda c: c.order)
+
+
+# --- the customer's timeline (profile › Ghi chú & hoạt động) --------------------------------
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One event of a customer's timeline, told by the app that owns it."""
+
+    when: Any  # an aware datetime
+    icon: str  # tabler icon name, "ti-truck-delivery"
+    sentence: str  # what happened, in words: "Đơn DH000012 đã giao"
+    url: str = ""  # where the event's object opens (the order page)
+    actor: str = ""  # who did it, a person's name; empty for the system or a channel
+    amount: int | None = None  # whole đồng, when the event is about money
+    tone: str = ""  # "danger" / "success" / "warning" to colour the icon; "" neutral
+
+
+@dataclass(frozen=True)
+class TimelineSource:
+    """``provider(customer, actor, limit) -> list[TimelineEntry]``: at most ``limit``
+    newest events of the customer, in a fixed number of queries (the profile pins its
+    count). Shown to members the access table allows ``action``; the provider still
+    answers only what ``actor`` may see."""
+
+    key: str
+    provider: Callable[[Any, Any, int], list[TimelineEntry]]
+    action: str = "customer.view"
+
+
+timeline_sources: list[TimelineSource] = []
+
+
+def register_timeline_source(source: TimelineSource) -> None:
+    """Add ``source``, or replace the one registered under its key."""
+    timeline_sources[:] = [s for s in timeline_sources if s.key != source.key] + [source]

@@ -10,7 +10,7 @@ class CustomersConfig(AppConfig):
         from crm import registry
         from crm.signals import tenant_created
 
-        from . import dashboard, demo, tabs
+        from . import activity, dashboard, demo, tabs
 
         tenant_created.connect(_seed_new_shop, dispatch_uid="customers.seed_defaults")
         for kind, label, icon, description in [
@@ -33,6 +33,7 @@ class CustomersConfig(AppConfig):
         ]:
             tabs.register_profile_tab(tabs.ProfileTab(key, label, url_name, order))
         dashboard.register()
+        activity.register()
 
 
 def _seed_new_shop(sender, tenant, **kwargs):

@@ -11,6 +11,7 @@ from crm.models import Membership, Role
 from crm.tenancy import TenantFormMixin
 
 from .columns import all_columns
+from .countries import COUNTRY_CHOICES
 from .models import (
     PROVINCE_CHOICES,
     CareStatus,
@@ -26,11 +27,6 @@ from .normalize import normalize_phone, try_normalize_phone
 from .selectors import CODE_QUERY, can_see_customer, customers_visible_to
 
 MAX_AVATAR_BYTES = 2 * 1024 * 1024
-COUNTRY_CHOICES = [
-    ("VN", _("Vietnam")), ("CN", _("China")), ("KR", _("South Korea")), ("JP", _("Japan")),
-    ("TW", _("Taiwan")), ("TH", _("Thailand")), ("LA", _("Laos")), ("KH", _("Cambodia")),
-    ("SG", _("Singapore")), ("US", _("United States")), ("ZZ", _("Other")),
-]
 BIRTHDAY_RE = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})(?:[/.\-](\d{4}))?\s*$")
 
 

@@ -293,6 +293,12 @@ class Customer(TenantOwned):
         return ward_name(self.ward_code)
 
     @property
+    def country_name(self) -> str:
+        from .countries import country_name
+
+        return country_name(self.country)
+
+    @property
     def address_display(self) -> str:
         parts = [self.street, self.ward_name, self.province_name]
         return ", ".join(p for p in parts if p) or self.legacy_address

@@ -15,7 +15,7 @@ from crm.models import Role, Tenant
 from crm.tenancy import BackofficeMixin, TenantScopedMixin, tenant_get_object_or_404
 
 from . import selectors, services
-from .activity import field_label, value_text
+from .activity import customer_timeline
 from .columns import all_columns
 from .filters import customer_filterset
 from .forms import (
@@ -347,7 +347,7 @@ class CustomerActivityTabView(CustomerTabView):
     tab_template = "customers/tabs/activity.html"
 
     def tab_context(self, customer):
-        return {"activities": selectors.customer_activity(customer),
+        return {"activities": customer_timeline(customer, self.actor),
                 "note_form": NoteForm()}
 
     def post(self, request, *args, **kwargs):
@@ -360,7 +360,7 @@ class CustomerActivityTabView(CustomerTabView):
                               body=form.cleaned_data["body"])
             form = NoteForm()
         context = {"customer": customer, "note_form": form,
-                   "activities": selectors.customer_activity(customer)}
+                   "activities": customer_timeline(customer, self.actor)}
         if request.htmx:
             return render(request, self.tab_template, context)
         messages.success(request, _("Note added."))

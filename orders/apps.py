@@ -7,11 +7,11 @@ class OrdersConfig(AppConfig):
     verbose_name = _("Orders")
 
     def ready(self):
-        from crm import registry
+        from crm import audit, registry
         from customers.signals import customers_merged
         from customers.tabs import ProfileTab, register_profile_tab, totals_providers
 
-        from . import dashboard, extensions, receivers
+        from . import activity, dashboard, extensions, receivers
 
         for key, label, order in extensions.PROFILE_TABS:
             register_profile_tab(ProfileTab(key, label, f"orders:customer_{key}", order,
@@ -29,3 +29,7 @@ class OrdersConfig(AppConfig):
             description=_("Keys sales channels use to send orders"), action="api_keys.manage"))
         registry.register_demo_seeder(extensions.seed_demo_orders)
         dashboard.register()
+        # The customer's timeline (profile › Ghi chú & hoạt động) and the change log's words.
+        registry.register_timeline_source(registry.TimelineSource(
+            "orders", activity.order_timeline, action="order.view"))
+        audit.register_action_texts(activity.ACTION_TEXTS)
