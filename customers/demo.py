@@ -9,7 +9,16 @@ from crm import access
 from crm.models import Role
 
 from . import services
-from .models import PROVINCE_CHOICES, CareStatus, Gender, Source, Tag, wards_of
+from .models import (
+    PROVINCE_CHOICES,
+    CareStatus,
+    Customer,
+    Gender,
+    MembershipState,
+    Source,
+    Tag,
+    wards_of,
+)
 
 COMPANY_WORDS = ["Thương mại", "Xuất nhập khẩu", "Cà phê", "Trà", "Thực phẩm", "Dịch vụ"]
 MOBILE_PREFIXES = ["090", "091", "093", "094", "096", "097", "098", "086", "088", "032", "035",
@@ -65,6 +74,63 @@ def seed_demo_customers(tenant, memberships: dict, count: int, seed: int = 2026)
             created += 1
         except ValidationError:
             continue  # a random phone or email that collided: skip it
+    return created + seed_demo_screens(tenant, memberships, rng)
+
+
+# A demo shows every screen with data: "Khách trùng" (same folded name and the same birthday
+# or street, customers.selectors.duplicate_pairs) and "Chờ duyệt" (pending members from the
+# public page, and registrations sent with the phone of an existing customer).
+DUPLICATE_PAIRS = [
+    # (name, other spelling, shared values, phones)
+    ("Dương Thu Thảo", "Duong thu thao", {"birth_day": 15, "birth_month": 8},
+     ("0903 118 215", "0977 520 815"), {"birth_year": 1990}),
+    ("Nguyễn Văn Hùng", "Nguyen Van Hung", {"street": "27 Hàng Bạc"},
+     ("0912 640 227", "0385 640 227"), {"company": "Công ty TNHH Trà Hùng"}),
+    ("Trần Thị Mai", "Tran Thi Mai", {"birth_day": 2, "birth_month": 9, "birth_year": 1985},
+     ("0868 020 985", "0796 020 985"), {"email": "mai.tran85@gmail.com"}),
+]
+PENDING_MEMBERS = [
+    ("Lê Hoàng Yến", "0934 221 507", "yen.le@gmail.com", (7, 3, 1996)),
+    ("Phạm Quốc Bảo", "0965 118 302", "", (None, None, None)),
+    ("Võ Ngọc Hân", "0707 334 912", "ngochan.vo@yahoo.com", (21, 11, 2001)),
+]
+
+
+def seed_demo_screens(tenant, memberships: dict, rng) -> int:
+    """Duplicate pairs, pending members and two open registration requests, through the
+    services (the public page's actor for registrations)."""
+    owner = memberships.get(Role.OWNER) or access.SYSTEM
+    staff = memberships.get(Role.STAFF)
+    existing = list(Customer.objects.for_tenant(tenant).filter(
+        membership_state=MembershipState.GUEST).order_by("pk")[:2])
+    created = 0
+    for full, plain, shared, phones, extra in DUPLICATE_PAIRS:
+        # The fuller record first, the careless copy later (as a second channel would).
+        for name, phone, more in ((full, phones[0], extra), (plain, phones[1], {})):
+            try:
+                services.customer_create(tenant=tenant, actor=owner, data={
+                    "full_name": name, "phone": phone, **shared, **more,
+                    "assigned_staff": staff})
+                created += 1
+            except ValidationError:
+                continue
+    for name, phone, email, (day, month, year) in PENDING_MEMBERS:
+        try:
+            services.registration_submit(tenant=tenant, actor=access.REGISTRATION, data={
+                "full_name": name, "phone": phone, "email": email, "birth_day": day,
+                "birth_month": month, "birth_year": year})
+            created += 1
+        except ValidationError:
+            continue
+    # Two customers of the shop who registered on the page with their own phone: the
+    # manager sees what they sent next to what is stored.
+    for customer, (day, month, year) in zip(existing, [(12, 4, 1992), (30, 6, None)],
+                                            strict=False):
+        services.registration_submit(tenant=tenant, actor=access.REGISTRATION, data={
+            "full_name": customer.full_name.upper() if rng.random() < 0.5
+            else customer.full_name, "phone": customer.phone,
+            "email": f"{customer.code.lower()}@gmail.com", "birth_day": day,
+            "birth_month": month, "birth_year": year})
     return created
 
 

@@ -186,4 +186,36 @@ def seed_demo_orders(tenant, memberships, count: int, seed: int = 2026) -> int:
             "status": OrderStatus.DELIVERED, "total_amount": tenant.vip_threshold + 5_000_000,
             "paid_amount": tenant.vip_threshold, "note": "Đơn sỉ"})
         made += 1
+    return made + _seed_money_back(tenant, actor, customers[3:6], products, now)
+
+
+def _seed_money_back(tenant, actor, customers, products, now) -> int:
+    """Money owed back, so that the demo shows it: an order paid by transfer then cancelled
+    (Cần hoàn tiền cho khách), another one whose refund is already recorded, and a paid
+    order partly returned (paid beyond its worth)."""
+    from . import services
+
+    made = 0
+    for k, customer in enumerate(customers):
+        name, price = products[k % len(products)]
+        ordered = now - datetime.timedelta(days=6 - k)
+        order = services.order_create(
+            tenant=tenant, actor=actor, customer=customer,
+            lines=[{"product_name": name, "sku": f"SP{k:03d}", "quantity": 3,
+                    "unit_price": price}],
+            data={"status": OrderStatus.DELIVERED if k == 2 else OrderStatus.CONFIRMED,
+                  "ordered_at": ordered, "delivered_at": ordered + datetime.timedelta(days=1)
+                  if k == 2 else None, "paid_amount": 3 * price,
+                  "note": "Khách chuyển khoản trước",
+                  "contact": {"name": customer.full_name, "phone": customer.phone}})
+        made += 1
+        if k == 2:
+            services.order_return(tenant=tenant, actor=actor, order=order, amount=price,
+                                  reason="Khách đổi ý, trả lại 1 gói")
+            continue
+        services.order_set_status(tenant=tenant, actor=actor, order=order,
+                                  status=OrderStatus.CANCELLED)
+        if k == 1:
+            services.order_refund(tenant=tenant, actor=actor, order=order, amount=3 * price,
+                                  note="Đã chuyển khoản hoàn tiền")
     return made
