@@ -1,10 +1,49 @@
-"""Extension points that let higher apps add to pages owned by lower ones (DESIGN.md:
-``crm`` imports no app). Apps register in their ``AppConfig.ready()``."""
+"""The extension points: how an app adds to pages owned by another (DESIGN.md: ``crm``
+imports no app, ``customers`` imports no higher app). Each app calls these typed
+``register_*`` functions in its ``AppConfig.ready()``; the pages only read what is
+registered, so an app that is not installed leaves no trace (no URL names of other apps
+here or in ``crm``'s views).
+
+Registering twice (``ready()`` may run again in tests) keeps one entry per key.
+"""
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+
+def _put(entries: list, entry, *, sort=None) -> None:
+    """Add ``entry`` or replace the one with its key; keep ``entries`` sorted."""
+    for i, existing in enumerate(entries):
+        if existing.key == entry.key:
+            entries[i] = entry
+            break
+    else:
+        entries.append(entry)
+    if sort:
+        entries.sort(key=sort)
+
+
+# --- the sidebar ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class NavEntry:
+    key: str
+    label: str
+    url_name: str
+    icon: str
+    order: int
+    action: str = "dashboard.view"  # the access table's action that shows the entry
+
+
+nav_entries: list[NavEntry] = []
+
+
+def register_nav_entry(entry: NavEntry) -> None:
+    _put(nav_entries, entry, sort=lambda e: e.order)
+
+
+# --- Settings sections ----------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class SettingsSection:
@@ -14,23 +53,97 @@ class SettingsSection:
     description: str = ""
     action: str = "settings.view"  # the access table's action that shows the section
 
+    @property
+    def key(self) -> str:
+        return self.url_name
+
 
 settings_sections: list[SettingsSection] = []
 
 
 def register_settings_section(section: SettingsSection) -> None:
-    if section not in settings_sections:
-        settings_sections.append(section)
+    _put(settings_sections, section)
 
 
-# Demo data: ``seed_demo`` creates the shop and its staff, then calls each app's seeder
-# with (tenant, memberships_by_role, count) so that apps add their own demo rows.
-demo_seeders: list = []
+# --- the customer profile's tabs (/admin/customers/<code>/<tab>/ or an app's own URL) --------
+
+@dataclass(frozen=True)
+class ProfileTab:
+    key: str
+    label: str
+    url_name: str  # takes the customer code as ``code``
+    order: int
+    action: str = "customer.view"  # the access table's action that shows the tab
 
 
-def register_demo_seeder(func) -> None:
-    if func not in demo_seeders:
-        demo_seeders.append(func)
+profile_tabs: list[ProfileTab] = []
+
+
+def register_profile_tab(tab: ProfileTab) -> None:
+    _put(profile_tabs, tab, sort=lambda t: t.order)
+
+
+# --- figures on the profile's overview card -------------------------------------------------
+
+@dataclass(frozen=True)
+class CustomerTotals:
+    """``provider(customer) -> dict`` of some of ``customers.tabs.TOTAL_KEYS``."""
+
+    key: str
+    provider: Callable[[Any], dict]
+
+
+customer_totals_providers: list[CustomerTotals] = []
+
+
+def register_customer_totals(entry: CustomerTotals) -> None:
+    _put(customer_totals_providers, entry)
+
+
+# --- list extensions: columns, sorts, filters another app adds to a list --------------------
+
+@dataclass(frozen=True)
+class ListExtension:
+    """What an app adds to a list owned by another (``list_key``, e.g. "customers")."""
+
+    key: str
+    list_key: str
+    columns: list = field(default_factory=list)  # crm.tables.Column
+    default_columns: list[str] = field(default_factory=list)
+    # sort key -> (keyset order, annotations the order needs)
+    sorts: dict = field(default_factory=dict)
+    filterset_mixins: list = field(default_factory=list)
+    select_related: list[str] = field(default_factory=list)
+
+
+list_extensions: list[ListExtension] = []
+
+
+def register_list_extension(extension: ListExtension) -> None:
+    _put(list_extensions, extension)
+
+
+def extensions_of(list_key: str) -> list[ListExtension]:
+    return [e for e in list_extensions if e.list_key == list_key]
+
+
+# --- demo data ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DemoSeeder:
+    """``seed_demo`` creates the shop and its staff, then calls each seeder in ``order``
+    with (tenant, memberships_by_role, count) so that apps add their own demo rows."""
+
+    key: str
+    order: int
+    seed: Callable[..., Any]
+
+
+demo_seeders: list[DemoSeeder] = []
+
+
+def register_demo_seeder(seeder: DemoSeeder) -> None:
+    _put(demo_seeders, seeder, sort=lambda s: s.order)
 
 
 # --- the dashboard (/admin/) ----------------------------------------------------------------

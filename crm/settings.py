@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "import_export",
     "django_ratelimit",
     "csp",
+    # {% partialdef %}: the table cells (crm/tables.py). The loaders are set below.
+    "template_partials.apps.SimpleAppConfig",
     "crm",
     "customers",
     "orders",
@@ -77,8 +79,16 @@ TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
-        "APP_DIRS": True,
         "OPTIONS": {
+            # "template.html#partial" names a {% partialdef %} of a template (table cells);
+            # templates are compiled once per process (Django's cached loader, reloaded on
+            # change under runserver).
+            "loaders": [("template_partials.loader.Loader", [
+                ("django.template.loaders.cached.Loader", [
+                    "django.template.loaders.filesystem.Loader",
+                    "django.template.loaders.app_directories.Loader",
+                ]),
+            ])],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.template.context_processors.i18n",

@@ -10,7 +10,7 @@ class CustomersConfig(AppConfig):
         from crm import registry
         from crm.signals import tenant_created
 
-        from . import activity, dashboard, demo, tabs
+        from . import activity, dashboard, demo
 
         tenant_created.connect(_seed_new_shop, dispatch_uid="customers.seed_defaults")
         for kind, label, icon, description in [
@@ -25,13 +25,17 @@ class CustomersConfig(AppConfig):
             registry.register_settings_section(registry.SettingsSection(
                 label=label, url_name=f"customers:lookup_list_{kind}", icon=icon,
                 description=description))
-        registry.register_demo_seeder(demo.seed_demo_customers)
+        registry.register_nav_entry(registry.NavEntry(
+            "customers", _("Customers"), "customers:customer_list", "ti-users", 20,
+            "customer.view"))
+        registry.register_demo_seeder(registry.DemoSeeder("customers", 10,
+                                                          demo.seed_demo_customers))
         for key, label, url_name, order in [
             ("info", _("Information"), "customers:customer_info", 10),
             ("activity", _("Notes & activity"), "customers:customer_activity", 80),
             ("history", _("Change history"), "customers:customer_history", 90),
         ]:
-            tabs.register_profile_tab(tabs.ProfileTab(key, label, url_name, order))
+            registry.register_profile_tab(registry.ProfileTab(key, label, url_name, order))
         dashboard.register()
         activity.register()
 

@@ -30,6 +30,8 @@ NOT_CONTACTED_CHOICES = [(days, format_lazy(_("{days} days"), days=days)) for da
 
 
 def _select(multiple=False):
+    """A filter's select; empty it reads "All" (single: FILTERS_EMPTY_CHOICE_LABEL, many: the
+    placeholder Tom Select shows)."""
     attrs = {"class": "form-select form-select-sm", "data-tom-select": ""}
     if multiple:
         return forms.SelectMultiple(attrs={**attrs, "placeholder": _("All")})
@@ -115,7 +117,7 @@ def customer_filterset() -> type[CustomerFilterSet]:
     """The list's FilterSet with the filters other apps registered (orders: spend...)."""
     from .columns import extensions
 
-    mixins = tuple(m for ext in extensions for m in ext.filterset_mixins)
+    mixins = tuple(m for ext in extensions() for m in ext.filterset_mixins)
     if mixins not in _COMBINED:
         _COMBINED[mixins] = (type("CustomerFilterSet", (CustomerFilterSet, *mixins), {})
                              if mixins else CustomerFilterSet)

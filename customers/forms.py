@@ -50,7 +50,8 @@ class RowsWidget(forms.Widget):
 
 
 class CheckboxChips(forms.CheckboxSelectMultiple):
-    """Tags of a many-choice group as chips that wrap whole (templates/includes/widgets/chips.html)."""
+    """Tags of a many-choice group as chips that wrap whole
+    (templates/includes/widgets/chips.html)."""
 
     template_name = "includes/widgets/chips.html"
 

@@ -1,13 +1,12 @@
 """Reads shared by views, tasks and reports."""
 
 import re
-from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from crm import access
 from crm.models import Membership, UserPreference
-from crm.pagination import KeysetPage, capped_count, keyset_paginate
+from crm.pagination import ListResult, capped_count, keyset_paginate
 
 from .columns import PREFERENCE_KEY, Column, columns_by_key, default_columns, extensions
 from .models import CareStatus, Customer, CustomerEmail, CustomerPhone, Source, Tag, TagGroup
@@ -92,37 +91,29 @@ def customer_list_queryset(queryset: QuerySet) -> QuerySet:
     """What a list row shows, in a fixed number of queries whatever the page size."""
     return queryset.select_related(
         "source__parent", "care_status", "assigned_staff__user", "collaborator__user",
-        *[name for ext in extensions for name in ext.select_related],
+        *[name for ext in extensions() for name in ext.select_related],
     ).prefetch_related(
         Prefetch("tags", queryset=Tag.objects.select_related("group").order_by("position"))
     )
 
 
-@dataclass
-class CustomerListResult:
-    page: KeysetPage
-    count: int
-    more: bool
-    sort: str
-
-
 def list_sorts() -> dict:
     """Sort key -> (keyset order, annotations), the list's own and those of other apps."""
     sorts = {key: (order, {}) for key, order in SORTS.items()}
-    for ext in extensions:
+    for ext in extensions():
         sorts.update(ext.sorts)
     return sorts
 
 
 def customer_list(*, queryset: QuerySet, sort: str, after: str | None, before: str | None,
-                  size: int = 50) -> CustomerListResult:
+                  size: int = 50) -> ListResult:
     sorts = list_sorts()
     sort = sort if sort in sorts else DEFAULT_SORT
     order, annotations = sorts[sort]
     page = keyset_paginate(customer_list_queryset(queryset).annotate(**annotations),
                            order=order, after=after, before=before, size=size)
     count, more = capped_count(queryset)
-    return CustomerListResult(page=page, count=count, more=more, sort=sort)
+    return ListResult(page=page, count=count, more=more, sort=sort)
 
 
 def lookup_lists(tenant) -> dict:

@@ -9,7 +9,8 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 from django_ratelimit.decorators import ratelimit
 
-from crm import access
+from crm import access, registry
+from crm.generic import TenantListView, TenantObjectMixin
 from crm.http import safe_next, serve_private_file
 from crm.models import Role, Tenant
 from crm.tenancy import BackofficeMixin, TenantScopedMixin, tenant_get_object_or_404
@@ -31,9 +32,7 @@ from .forms import (
 )
 from .models import Customer, MembershipState, wards_of
 from .services import LOOKUP_MODELS, MEMBERSHIP_TRANSITIONS
-from .tabs import customer_totals, profile_tabs
-
-PAGE_SIZES = (25, 50, 100)
+from .tabs import customer_totals
 
 
 class CustomerScopedMixin(TenantScopedMixin):
@@ -46,50 +45,28 @@ class CustomerScopedMixin(TenantScopedMixin):
         return selectors.scope_customers(queryset, self.request.membership)
 
 
-class CustomerListView(CustomerScopedMixin, TemplateView):
+class CustomerListView(CustomerScopedMixin, TenantListView):
     template_name = "customers/customer_list.html"
+    table_template = "customers/_customer_table.html"
 
-    def get_template_names(self):
-        if self.request.htmx and not self.request.htmx.boosted:
-            return ["customers/_customer_table.html"]
-        return [self.template_name]
+    def get_filterset(self):
+        return customer_filterset()(self.request.GET or None, queryset=self.get_queryset(),
+                                    tenant=self.tenant)
+
+    def search(self, queryset, query):
+        return selectors.customer_search(queryset, self.tenant, query)
+
+    def get_result(self, queryset, **page):
+        return selectors.customer_list(queryset=queryset, **page)
+
+    def get_columns(self):
+        return selectors.list_columns(self.tenant, self.request.user)
 
     def get_context_data(self, **kwargs):
-        ctx = super().get_context_data(**kwargs)
-        request, tenant = self.request, self.request.tenant
-        filterset = customer_filterset()(request.GET or None, queryset=self.get_queryset(),
-                                         tenant=tenant)
-        queryset = selectors.customer_search(filterset.qs, tenant, request.GET.get("q", ""))
-        size = int(request.GET["size"]) if request.GET.get("size") in map(str, PAGE_SIZES) \
-            else 50
-        result = selectors.customer_list(queryset=queryset, sort=request.GET.get("sort", ""),
-                                         after=request.GET.get("after"),
-                                         before=request.GET.get("before"), size=size)
-        params = request.GET.copy()
-        for key in ("after", "before"):
-            params.pop(key, None)
-        ctx.update(
-            filter=filterset,
-            result=result,
-            columns=selectors.list_columns(tenant, request.user),
+        return super().get_context_data(
             all_columns=all_columns(),
-            query=request.GET.get("q", ""),
-            base_query=params.urlencode(),
-            sort_query=_without(params, "sort"),
-            filters_active=any(v for k, v in request.GET.items()
-                               if k not in ("q", "sort", "after", "before", "size", "tags_mode")),
-            bulk_form=BulkActionForm(tenant=tenant, actor=self.actor),
-            can_bulk=access.can(self.actor, "customer.bulk_edit"),
-            page_sizes=PAGE_SIZES,
-            size=size,
-        )
-        return ctx
-
-
-def _without(params, key):
-    copy = params.copy()
-    copy.pop(key, None)
-    return copy.urlencode()
+            bulk_form=BulkActionForm(tenant=self.tenant, actor=self.actor),
+            can_bulk=access.can(self.actor, "customer.bulk_edit"), **kwargs)
 
 
 class CustomerBulkActionView(CustomerScopedMixin, View):
@@ -271,22 +248,16 @@ class LookupMoveView(LookupMixin, View):
 
 # --- the profile ----------------------------------------------------------------------------
 
-class CustomerProfileMixin(CustomerScopedMixin):
-    """Loads the customer of the URL's code (404 outside what the member may see; the code
-    of a merged customer redirects to the survivor) and builds the overview card."""
+class CustomerProfileMixin(TenantObjectMixin, CustomerScopedMixin):
+    """The customer of the URL's code (404 outside what the member may see; the code of a
+    merged customer redirects to the survivor) and the overview card."""
 
-    def dispatch(self, request, *args, **kwargs):
-        self.customer = None
-        return super().dispatch(request, *args, **kwargs)
+    def find_object(self, queryset, code):
+        return selectors.customer_for_profile(queryset, code)
 
-    def load_customer(self):
-        customer, survivor_code = selectors.customer_for_profile(self.get_queryset(),
-                                                                 self.kwargs["code"])
-        if survivor_code:
-            kwargs = {**self.kwargs, "code": survivor_code}
-            return None, redirect(self.request.resolver_match.view_name, **kwargs)
-        self.customer = customer
-        return customer, None
+    @property
+    def customer(self):
+        return self.object
 
     def overview_context(self, customer) -> dict:
         actor = self.actor
@@ -294,7 +265,7 @@ class CustomerProfileMixin(CustomerScopedMixin):
             "customer": customer,
             "totals": customer_totals(customer),
             "tabs": [(t, reverse(t.url_name, kwargs={"code": customer.code}))
-                     for t in profile_tabs if access.can(actor, t.action)],
+                     for t in registry.profile_tabs if access.can(actor, t.action)],
             "care_statuses": selectors.lookup_lists(self.request.tenant)["care_statuses"]
             .filter(is_active=True),
             "membership_actions": [
@@ -319,9 +290,7 @@ class CustomerTabView(CustomerProfileMixin, TemplateView):
     tab_template = ""
 
     def get(self, request, *args, **kwargs):
-        customer, redirect_response = self.load_customer()
-        if redirect_response:
-            return redirect_response
+        customer = self.customer
         context = {"tab_key": self.tab_key, "tab_template": self.tab_template,
                    **self.tab_context(customer)}
         if request.htmx and not request.htmx.boosted:
@@ -351,9 +320,7 @@ class CustomerActivityTabView(CustomerTabView):
                 "note_form": NoteForm()}
 
     def post(self, request, *args, **kwargs):
-        customer, redirect_response = self.load_customer()
-        if redirect_response:
-            return redirect_response
+        customer = self.customer
         form = NoteForm(request.POST)
         if form.is_valid():
             services.note_add(tenant=request.tenant, actor=self.actor, customer=customer,
@@ -383,9 +350,7 @@ class CustomerCareStatusView(CustomerProfileMixin, View):
     action = "customer.set_care_status"
 
     def post(self, request, code):
-        customer, redirect_response = self.load_customer()
-        if redirect_response:
-            return redirect_response
+        customer = self.customer
         status = tenant_get_object_or_404(
             selectors.lookup_lists(request.tenant)["care_statuses"], pk=request.POST.get("status"))
         services.customer_set_care_status(tenant=request.tenant, actor=self.actor,
@@ -404,9 +369,7 @@ class CustomerAssignView(CustomerCareStatusView):
     action = "customer.assign"
 
     def post(self, request, code):
-        customer, redirect_response = self.load_customer()
-        if redirect_response:
-            return redirect_response
+        customer = self.customer
         form = AssignForm(request.POST, tenant=request.tenant)
         if not form.is_valid():
             messages.error(request, _("Choose staff and collaborator of this shop."))
@@ -425,9 +388,7 @@ class CustomerMembershipView(CustomerCareStatusView):
     action = "customer.set_membership"
 
     def post(self, request, code):
-        customer, redirect_response = self.load_customer()
-        if redirect_response:
-            return redirect_response
+        customer = self.customer
         try:
             services.membership_transition(tenant=request.tenant, actor=self.actor,
                                            customer=customer,
@@ -442,14 +403,6 @@ class CustomerEditView(CustomerProfileMixin, FormView):
     action = "customer.edit"
     template_name = "customers/customer_form.html"
     form_class = CustomerEditForm
-
-    def get(self, request, *args, **kwargs):
-        customer, redirect_response = self.load_customer()
-        return redirect_response or super().get(request, *args, **kwargs)
-
-    def post(self, request, *args, **kwargs):
-        customer, redirect_response = self.load_customer()
-        return redirect_response or super().post(request, *args, **kwargs)
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
@@ -651,9 +604,7 @@ class CustomerAvatarView(CustomerProfileMixin, View):
     folder is never served as-is, in DEBUG or production)."""
 
     def get(self, request, code):
-        customer, redirect_response = self.load_customer()
-        if redirect_response:
-            return redirect_response
+        customer = self.customer
         if not customer.avatar:
             raise Http404(_("This customer has no avatar."))
         return serve_private_file(customer.avatar)

@@ -9,15 +9,16 @@ class OrdersConfig(AppConfig):
     def ready(self):
         from crm import audit, registry
         from customers.signals import customers_merged
-        from customers.tabs import ProfileTab, register_profile_tab, totals_providers
 
         from . import activity, dashboard, extensions, receivers
 
+        registry.register_nav_entry(registry.NavEntry(
+            "orders", _("Orders"), "orders:order_list", "ti-receipt", 40, "order.view"))
         for key, label, order in extensions.PROFILE_TABS:
-            register_profile_tab(ProfileTab(key, label, f"orders:customer_{key}", order,
-                                            action="order.view"))
-        if extensions.customer_totals not in totals_providers:
-            totals_providers.append(extensions.customer_totals)
+            registry.register_profile_tab(registry.ProfileTab(
+                key, label, f"orders:customer_{key}", order, action="order.view"))
+        registry.register_customer_totals(registry.CustomerTotals(
+            "orders", extensions.customer_totals))
         extensions.register_customer_list_extensions()
         customers_merged.connect(receivers.move_orders_on_merge,
                                  dispatch_uid="orders.move_orders_on_merge")
@@ -27,7 +28,8 @@ class OrdersConfig(AppConfig):
         registry.register_settings_section(registry.SettingsSection(
             label=_("API keys"), url_name="orders:api_keys", icon="ti-key",
             description=_("Keys sales channels use to send orders"), action="api_keys.manage"))
-        registry.register_demo_seeder(extensions.seed_demo_orders)
+        registry.register_demo_seeder(registry.DemoSeeder("orders", 20,
+                                                          extensions.seed_demo_orders))
         dashboard.register()
         # The customer's timeline (profile › Ghi chú & hoạt động) and the change log's words.
         registry.register_timeline_source(registry.TimelineSource(

@@ -13,7 +13,8 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.filters import date_filter, filter_from, filter_until
 from crm.money import MoneyFilter, MoneyInput
-from customers.columns import Column, ListExtension, register_list_extension
+from crm.registry import ListExtension, register_list_extension
+from crm.tables import Column
 
 from . import stats as aggregates
 from .models import Order, OrderStatus
@@ -123,11 +124,16 @@ def register_customer_list_extensions() -> None:
     debt = Coalesce("stats__debt", Value(0))
     last = Coalesce("stats__last_order_at", Value(EPOCH))
     register_list_extension(ListExtension(
+        key="orders", list_key="customers",
         columns=[
-            Column("orders", _("Orders"), "orders", "orders/_customer_cell.html"),
-            Column("spend", _("Total spend"), "spend", "orders/_customer_cell.html"),
-            Column("last_order", _("Last order"), "last_order", "orders/_customer_cell.html"),
-            Column("debt", _("Debt"), "debt", "orders/_customer_cell.html"),
+            Column("orders", _("Orders"), "orders",
+                   cell="orders/cells.html#orders", css="text-end"),
+            Column("spend", _("Total spend"), "spend",
+                   cell="orders/cells.html#spend", css="text-end"),
+            Column("last_order", _("Last order"), "last_order",
+                   cell="orders/cells.html#last_order", css="text-end"),
+            Column("debt", _("Debt"), "debt",
+                   cell="orders/cells.html#debt", css="text-end"),
         ],
         default_columns=["spend", "last_order"],
         sorts={

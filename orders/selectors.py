@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from django.db.models import Case, Count, F, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce
 
-from crm.pagination import capped_count, keyset_paginate
+from crm.pagination import ListResult, capped_count, keyset_paginate
 from customers.normalize import PHONE_CHARS, normalize_email, phone_digits_for_search
 from customers.selectors import scope_customers
 
@@ -41,11 +41,13 @@ def order_search(queryset: QuerySet, query: str) -> QuerySet:
                            | Q(customer__full_name__icontains=query))
 
 
-def order_list(*, queryset: QuerySet, after=None, before=None, size: int = 50):
+def order_list(*, queryset: QuerySet, sort: str = "", after=None, before=None,
+               size: int = 50) -> ListResult:
+    """Newest first (one order: the list offers no other sort yet)."""
     rows = queryset.select_related("customer", "channel__parent")
     page = keyset_paginate(rows, order=ORDER_SORT, after=after, before=before, size=size)
     count, more = capped_count(queryset)
-    return page, count, more
+    return ListResult(page=page, count=count, more=more)
 
 
 def customer_orders(customer) -> QuerySet:

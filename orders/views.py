@@ -9,6 +9,7 @@ from django.views.generic import FormView, TemplateView
 from crm import access
 from crm import services as crm_services
 from crm.forms import ApiKeyForm
+from crm.generic import TenantListView
 from crm.http import safe_next
 from crm.models import ApiKey
 from crm.tenancy import BackofficeMixin, TenantScopedMixin, tenant_get_object_or_404
@@ -16,6 +17,7 @@ from customers.selectors import customers_visible_to
 from customers.views import CustomerTabView
 
 from . import selectors, services
+from .columns import ORDER_COLUMNS
 from .filters import OrderFilterSet
 from .forms import OrderForm, OrderLineFormSet, PaymentForm, RefundForm, ReturnForm
 from .models import Order, OrderStatus
@@ -31,23 +33,18 @@ class OrderScopedMixin(TenantScopedMixin):
         return selectors.scope_orders(queryset, self.actor)
 
 
-class OrderListView(OrderScopedMixin, TemplateView):
+class OrderListView(OrderScopedMixin, TenantListView):
     template_name = "orders/order_list.html"
+    filterset_class = OrderFilterSet
 
-    def get_context_data(self, **kwargs):
-        request = self.request
-        filterset = OrderFilterSet(request.GET or None, queryset=self.get_queryset(),
-                                   tenant=request.tenant)
-        queryset = selectors.order_search(filterset.qs, request.GET.get("q", ""))
-        page, count, more = selectors.order_list(queryset=queryset,
-                                                 after=request.GET.get("after"),
-                                                 before=request.GET.get("before"))
-        params = request.GET.copy()
-        for key in ("after", "before"):
-            params.pop(key, None)
-        return super().get_context_data(filter=filterset, page=page, count=count, more=more,
-                                        query=request.GET.get("q", ""),
-                                        base_query=params.urlencode(), **kwargs)
+    def search(self, queryset, query):
+        return selectors.order_search(queryset, query)
+
+    def get_result(self, queryset, **page):
+        return selectors.order_list(queryset=queryset, **page)
+
+    def get_columns(self):
+        return ORDER_COLUMNS
 
 
 class OrderCreateView(BackofficeMixin, TemplateView):
