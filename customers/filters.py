@@ -39,12 +39,18 @@ def _select(multiple=False):
 
 
 class CustomerFilterSet(TenantFilterSet):
+    # distinct=False: one value per customer, so no duplicate rows to remove. django-filter's
+    # default SELECT DISTINCT made PostgreSQL sort every matching customer with all the
+    # list's joined columns before the LIMIT (one care status of a million: 2 to 4 s).
     care_status = django_filters.ModelMultipleChoiceFilter(
-        label=_("Care status"), queryset=CareStatus.objects.all(), widget=_select(True))
+        label=_("Care status"), queryset=CareStatus.objects.all(), widget=_select(True),
+        distinct=False)
     lifecycle_stage = django_filters.MultipleChoiceFilter(
-        label=_("Lifecycle stage"), choices=LifecycleStage.choices, widget=_select(True))
+        label=_("Lifecycle stage"), choices=LifecycleStage.choices, widget=_select(True),
+        distinct=False)
     membership_state = django_filters.MultipleChoiceFilter(
-        label=_("Membership"), choices=MembershipState.choices, widget=_select(True))
+        label=_("Membership"), choices=MembershipState.choices, widget=_select(True),
+        distinct=False)
     source = django_filters.ModelChoiceFilter(
         label=_("Source"), queryset=Source.objects.select_related("parent"),
         method="filter_source", widget=_select())

@@ -13,7 +13,8 @@ class OrderFilterSet(TenantFilterSet):
     status = django_filters.MultipleChoiceFilter(
         label=_("Status"), choices=OrderStatus.choices,
         widget=forms.SelectMultiple(attrs={"class": "form-select form-select-sm",
-                                           "data-tom-select": "", "placeholder": _("All")}))
+                                           "data-tom-select": "", "placeholder": _("All")}),
+        distinct=False)  # one status per order: no DISTINCT (it sorted every match)
     channel = django_filters.ModelChoiceFilter(
         label=_("Channel"), queryset=Source.objects.select_related("parent"),
         widget=forms.Select(attrs={"class": "form-select form-select-sm", "data-tom-select": ""}))

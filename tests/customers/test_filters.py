@@ -101,3 +101,16 @@ def test_every_filter_select_reads_all_when_empty(tenant, filterset_path):
             else:
                 first = next(iter(bound.field.widget.choices))
                 assert (str(first[0]), str(first[1])) == ("", "Tất cả"), bound.name
+
+
+def test_single_valued_filters_add_no_distinct(tenant, lists):
+    """Care status, stage and membership hold one value per customer: the filtered list
+    needs no SELECT DISTINCT (with it PostgreSQL sorted every match before the page's
+    LIMIT), and a customer is still listed once when several values are chosen."""
+    s1, s2 = lists["care_statuses"][:2]
+    CustomerFactory(tenant=tenant, full_name="A", care_status=s1, lifecycle_stage="new")
+    params = {"care_status": [s1.pk, s2.pk], "lifecycle_stage": ["new", "potential"],
+              "membership_state": ["guest", "pending"]}
+    fs = CustomerFilterSet(params, queryset=Customer.objects.for_tenant(tenant), tenant=tenant)
+    assert not fs.qs.query.distinct
+    assert list(fs.qs.values_list("full_name", flat=True)) == ["A"]
