@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models import Count, Q
 from django.utils import timezone, translation
 from django.utils.functional import Promise
 
@@ -58,6 +59,15 @@ class DashboardContext:
     def months(self, count: int) -> list[datetime.date]:
         """First days of the last ``count`` months, oldest first, this month last."""
         return [self.month - relativedelta(months=n) for n in range(count - 1, -1, -1)]
+
+    def month_on_month(self, queryset, field: str, measure=None, **extra) -> dict:
+        """``measure`` (a filter Q -> aggregate; default a count) over ``queryset`` this month
+        so far ("current") and over the same stretch of last month ("previous"), in one
+        query that reads only rows since last month's start on ``field``."""
+        measure = measure or (lambda condition: Count("pk", filter=condition))
+        return queryset.filter(**{f"{field}__gte": self.last_month_start}).aggregate(
+            current=measure(Q(**{f"{field}__gte": self.month_start})),
+            previous=measure(Q(**{f"{field}__lt": self.last_month_until})), **extra)
 
     def first_day_param(self) -> str:
         """This month's first day as list filters take it (dd/mm/yyyy)."""

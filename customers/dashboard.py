@@ -14,7 +14,7 @@ is not in ``customer_stage_idx``, and COUNT(id) made PostgreSQL read the whole t
 import datetime
 from urllib.parse import urlencode
 
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Subquery
 from django.urls import reverse
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -43,10 +43,7 @@ def _customers(ctx: DashboardContext):
 
 def new_customers(ctx: DashboardContext) -> dict:
     """Customers created this month, against the same stretch of last month."""
-    figures = _customers(ctx).filter(created_at__gte=ctx.last_month_start).aggregate(
-        current=Count("pk", filter=Q(created_at__gte=ctx.month_start)),
-        previous=Count("pk", filter=Q(created_at__lt=ctx.last_month_until)),
-    )
+    figures = ctx.month_on_month(_customers(ctx), "created_at")
     return {
         "label": _("New customers this month"), "icon": "ti-user-plus", "tone": "primary",
         "value": figures["current"], "compare": compare(figures["current"], figures["previous"]),

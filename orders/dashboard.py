@@ -54,12 +54,9 @@ def _sum(expression, **kwargs):
 
 def revenue(ctx: DashboardContext) -> dict:
     """Delivered revenue this month, against the same stretch of last month."""
-    this_month = Q(delivered_at__gte=ctx.month_start)
-    figures = _delivered(ctx).filter(delivered_at__gte=ctx.last_month_start).aggregate(
-        current=_sum(NET, filter=this_month),
-        previous=_sum(NET, filter=Q(delivered_at__lt=ctx.last_month_until)),
-        orders=Count("delivered_at", filter=this_month),
-    )
+    figures = ctx.month_on_month(
+        _delivered(ctx), "delivered_at", lambda condition: _sum(NET, filter=condition),
+        orders=Count("delivered_at", filter=Q(delivered_at__gte=ctx.month_start)))
     return {
         "label": _("Revenue this month"), "icon": "ti-cash", "tone": "green", "money": True,
         "value": figures["current"], "compare": compare(figures["current"], figures["previous"]),
@@ -71,10 +68,7 @@ def revenue(ctx: DashboardContext) -> dict:
 
 def orders_placed(ctx: DashboardContext) -> dict:
     """Orders placed this month, whatever their status now (as the order list counts)."""
-    figures = _orders(ctx).filter(ordered_at__gte=ctx.last_month_start).aggregate(
-        current=Count("pk", filter=Q(ordered_at__gte=ctx.month_start)),
-        previous=Count("pk", filter=Q(ordered_at__lt=ctx.last_month_until)),
-    )
+    figures = ctx.month_on_month(_orders(ctx), "ordered_at")
     return {
         "label": _("Orders this month"), "icon": "ti-receipt", "tone": "azure",
         "value": figures["current"], "compare": compare(figures["current"], figures["previous"]),
@@ -84,12 +78,9 @@ def orders_placed(ctx: DashboardContext) -> dict:
 
 def buyers(ctx: DashboardContext) -> dict:
     """Customers with an order delivered this month."""
-    figures = (_delivered(ctx).filter(customer__isnull=False,
-                                      delivered_at__gte=ctx.last_month_start)
-               .aggregate(current=Count("customer_id", distinct=True,
-                                        filter=Q(delivered_at__gte=ctx.month_start)),
-                          previous=Count("customer_id", distinct=True,
-                                         filter=Q(delivered_at__lt=ctx.last_month_until))))
+    figures = ctx.month_on_month(
+        _delivered(ctx).filter(customer__isnull=False), "delivered_at",
+        lambda condition: Count("customer_id", distinct=True, filter=condition))
     return {
         "label": _("Customers who bought"), "icon": "ti-shopping-bag", "tone": "teal",
         "value": figures["current"], "compare": compare(figures["current"], figures["previous"]),
