@@ -115,3 +115,50 @@ def test_cancelling_an_order_asks_first_with_the_red_button_last(page, shop, bro
     dialog.locator("[data-dialog-accept]").click()
     expect(page.locator(".page-title .badge")).to_have_text("Đã hủy")
     assert Order.objects.get(pk=order.pk).status == "cancelled"
+
+
+def _inside(inner, outer) -> bool:
+    return (inner["x"] >= outer["x"] - 1 and inner["x"] + inner["width"] <= outer["x"]
+            + outer["width"] + 1)
+
+
+def test_widths_orders_list_profile_tabs_sidebar_and_phone_filters(page, shop, browser_login):
+    from orders.services import order_create
+
+    order_create(tenant=shop.tenant, actor=SYSTEM,
+                 data={"contact": {"name": "Nguyễn Văn Đức", "phone": "0912 345 678"}},
+                 lines=[{"product_name": "Trà sen", "quantity": 1, "unit_price": 150_000}])
+    browser_login(shop)
+    # 1366: the orders table fits its card; the debt column is in sight.
+    page.goto("/admin/orders/")
+    box = page.locator(".table-responsive").first
+    assert box.evaluate("el => el.scrollWidth <= el.clientWidth")
+    assert _inside(page.locator("thead th").last.bounding_box(), box.bounding_box())
+    # Every profile tab is in sight (they wrap), "Lịch sử thay đổi" included.
+    page.goto("/admin/customers/KH000001/history/")
+    strip = page.get_by_test_id("profile-tabs").bounding_box()
+    tabs = page.locator(".profile-tabs .nav-link")
+    assert tabs.count() >= 3
+    for i in range(tabs.count()):
+        assert _inside(tabs.nth(i).bounding_box(), strip), tabs.nth(i).inner_text()
+    # The dark sidebar runs the whole length of a long page.
+    page.goto("/admin/customers/KH000001/edit/")
+    aside, full = page.evaluate("""() => [document.querySelector('aside').getBoundingClientRect()
+        .height, document.documentElement.scrollHeight]""")
+    assert full > 768 and aside >= full - 1
+    # 390: the order filters fold behind "Bộ lọc" unless one is in use.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/admin/orders/")
+    filters = page.get_by_test_id("order-filters")
+    expect(filters).to_be_hidden()
+    page.locator("[data-bs-target='#order-filters']").click()
+    expect(filters).to_be_visible()
+    page.goto("/admin/orders/?status=delivered")
+    expect(page.get_by_test_id("order-filters")).to_be_visible()
+    # The profile's tab strip scrolls, the active tab in view.
+    page.goto("/admin/customers/KH000001/history/")
+    strip = page.get_by_test_id("profile-tabs")
+    assert strip.evaluate("el => el.scrollWidth > el.clientWidth")
+    assert _inside(page.locator(".profile-tabs .nav-link.active").bounding_box(),
+                   strip.bounding_box())
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
