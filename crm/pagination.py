@@ -79,8 +79,19 @@ def _after(order: list[str], values: list, reverse: bool) -> Q:
 
 
 def keyset_paginate(queryset, *, order: list[str], after: str | None = None,
-                    before: str | None = None, size: int = 50) -> KeysetPage:
-    """One page of ``queryset`` in ``order`` (its last key must be unique, e.g. id)."""
+                    before: str | None = None, size: int = 50, load=None) -> KeysetPage:
+    """One page of ``queryset`` in ``order`` (its last key must be unique, e.g. id).
+
+    ``load``, when given, is called with the page's rows (primary key, tenant and sort keys
+    only) and returns a queryset of the rows to show, with the joins a row needs: the page
+    is picked by the filtered query alone, then its rows are read by primary key. With a
+    list row's joins in the same statement (nine tables for a customer) PostgreSQL passes
+    its join_collapse_limit, keeps the joins in written order and joins every customer of
+    the shop before a search's semi-join narrows them (a phone search: 1.6 s, not 1 ms).
+    """
+    if load is not None:
+        queryset = queryset.select_related(None).prefetch_related(None).only(
+            *_page_fields(queryset, order))
     reverse = False
     if before and (values := _decode(before, queryset, order)) is not None:
         reverse = True
@@ -99,10 +110,30 @@ def keyset_paginate(queryset, *, order: list[str], after: str | None = None,
     else:
         has_next, has_prev = more, bool(after)
     return KeysetPage(
-        rows=rows,
+        rows=_load(rows, load, queryset.query.annotations) if load and rows else rows,
         next_cursor=cursor_for(rows[-1], order) if rows and has_next else None,
         prev_cursor=cursor_for(rows[0], order) if rows and has_prev else None,
     )
+
+
+def _page_fields(queryset, order: list[str]) -> list[str]:
+    fields = {f.name for f in queryset.model._meta.concrete_fields}
+    keys = [key.lstrip("-") for key in order if key.lstrip("-") in fields]
+    return [queryset.model._meta.pk.name, *(["tenant"] if "tenant" in fields else []), *keys]
+
+
+def _load(rows: list, load, annotations) -> list:
+    """The rows ``load`` returns, in the page's order, with the page query's annotations
+    (a row deleted in between is left out)."""
+    loaded = {row.pk: row for row in load(rows)}
+    page = []
+    for row in rows:
+        full = loaded.get(row.pk)
+        if full is not None:
+            for name in annotations:
+                setattr(full, name, getattr(row, name))
+            page.append(full)
+    return page
 
 
 def capped_count(queryset, cap: int = 10_000) -> tuple[int, bool]:

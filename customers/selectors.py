@@ -97,6 +97,12 @@ def customer_list_queryset(queryset: QuerySet) -> QuerySet:
     )
 
 
+def _list_rows(page: list) -> QuerySet:
+    """A list page's rows, by primary key, with what a row shows (see keyset_paginate)."""
+    return customer_list_queryset(Customer.objects.for_tenant(page[0].tenant_id)
+                                  .filter(pk__in=[row.pk for row in page]))
+
+
 def list_sorts() -> dict:
     """Sort key -> (keyset order, annotations), the list's own and those of other apps."""
     sorts = {key: (order, {}) for key, order in SORTS.items()}
@@ -110,8 +116,8 @@ def customer_list(*, queryset: QuerySet, sort: str, after: str | None, before: s
     sorts = list_sorts()
     sort = sort if sort in sorts else DEFAULT_SORT
     order, annotations = sorts[sort]
-    page = keyset_paginate(customer_list_queryset(queryset).annotate(**annotations),
-                           order=order, after=after, before=before, size=size)
+    page = keyset_paginate(queryset.annotate(**annotations), order=order, after=after,
+                           before=before, size=size, load=_list_rows)
     count, more = capped_count(queryset)
     return ListResult(page=page, count=count, more=more, sort=sort)
 

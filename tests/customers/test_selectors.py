@@ -147,3 +147,32 @@ def test_duplicate_pairs_by_name_and_birthday_or_street(tenant, other_tenant):
     found = duplicate_pairs(Customer.objects.for_tenant(tenant))
     pairs = {(p["a"].code, p["b"].code) for p in found}
     assert pairs == {(a.code, b.code), (c.code, d.code)}
+
+
+def test_list_page_rows_are_loaded_with_their_joins_in_page_order(tenant, lists,
+                                                                  django_assert_num_queries):
+    """The page is picked by the filtered query alone, then its rows are read by id with
+    what a row shows (care status, source and its group, stats, tags), in the page's order
+    and with the sort's annotations."""
+    from customers.models import CustomerPhone
+
+    status = lists["care_statuses"].first()
+    shopee = lists["sources"].get(code="shopee")
+    made = [services.customer_create(tenant=tenant, actor=SYSTEM, data={
+        "full_name": f"Khách {i}", "phone": f"09123456{i:02d}", "care_status": status,
+        "source": shopee}) for i in range(5)]
+    found = customer_search(Customer.objects.for_tenant(tenant), tenant, "0912 3456")
+    assert CustomerPhone.objects.for_tenant(tenant).count() == 5
+    result = customer_list(queryset=found, sort="name", after=None, before=None, size=3)
+    assert [c.full_name for c in result.page.rows] == ["Khách 0", "Khách 1", "Khách 2"]
+    with django_assert_num_queries(0):
+        for row in result.page.rows:
+            assert (row.care_status.name, row.source.parent.code) == (status.name,
+                                                                      "marketplace")
+            list(row.tags.all())
+    following = customer_list(queryset=found, sort="name", after=result.page.next_cursor,
+                              before=None, size=3)
+    assert [c.full_name for c in following.page.rows] == ["Khách 3", "Khách 4"]
+    assert {c.pk for c in made} == {c.pk for c in [*result.page.rows, *following.page.rows]}
+    by_spend = customer_list(queryset=found, sort="-spend", after=None, before=None)
+    assert all(row.sort_spend == 0 for row in by_spend.page.rows)

@@ -33,7 +33,9 @@ def test_list_query_count_does_not_grow_with_rows(login, manager, tenant, lists)
     client.get(LIST)  # warm the session
     few = list_queries(client, 2, tenant, lists)
     many = list_queries(client, 40, tenant, lists)
-    assert few == many == 15
+    # 16: the page's ids are picked by the filtered query alone, then its rows are read
+    # with their joins (crm.pagination.keyset_paginate's load).
+    assert few == many == 16
 
 
 def test_list_shows_customers_with_formatted_phone(login, manager, tenant):
