@@ -6,12 +6,17 @@ tenancy and scoping come from ``crm.tenancy``; the templates are ``includes/tabl
 and ``includes/pager.html``.
 """
 
+from django.contrib import messages
 from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views import View
 from django.views.generic import TemplateView
 
+from . import services
 from .http import safe_next
 from .pagination import ListResult
-from .tenancy import TenantScopedMixin, tenant_get_object_or_404
+from .tenancy import BackofficeMixin, TenantScopedMixin, tenant_get_object_or_404
 
 # Parameters that move through pages or re-sort; never "filters".
 PAGING_PARAMS = ("q", "sort", "after", "before", "size")
@@ -35,6 +40,9 @@ class TenantListView(TenantScopedMixin, TemplateView):
 
     filterset_class = None
     table_template = ""
+    column_choice = None  # crm.tables.ColumnChoice: the user picks the columns
+    columns = ()  # fixed columns otherwise
+    columns_url = ""  # URL name of the list's ListColumnsView
     page_sizes = (25, 50, 100)
     default_page_size = 50
 
@@ -54,7 +62,9 @@ class TenantListView(TenantScopedMixin, TemplateView):
         raise NotImplementedError
 
     def get_columns(self) -> list:
-        return []
+        if self.column_choice is not None:
+            return self.column_choice.chosen(self.tenant, self.request.user)
+        return list(self.columns)
 
     def page_size(self) -> int:
         wanted = self.request.GET.get("size", "")
@@ -77,7 +87,9 @@ class TenantListView(TenantScopedMixin, TemplateView):
             base_query=params.urlencode(), sort_query=sort_params.urlencode(),
             filters_active=any(v for k, v in get.items() if k not in PAGING_PARAMS
                                and k in filterset.form.fields),
-            page_sizes=self.page_sizes, size=size, **kwargs)
+            page_sizes=self.page_sizes, size=size,
+            all_columns=self.column_choice.available() if self.column_choice else [],
+            columns_url=self.columns_url, **kwargs)
 
 
 class TenantObjectMixin(TenantScopedMixin):
@@ -108,3 +120,21 @@ class TenantObjectView(TenantObjectMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(**{self.context_object_name: self.object}, **kwargs)
+
+
+class ListColumnsView(ReturnURLMixin, BackofficeMixin, View):
+    """POST the columns a user shows in one list (``column_choice``), in their order."""
+
+    column_choice = None
+    list_url = ""  # URL name of the list, where the form returns by default
+
+    def post(self, request):
+        known = self.column_choice.by_key()
+        wanted = request.POST.getlist("columns")
+        if any(key not in known for key in wanted):
+            messages.error(request, _("Unknown column."))
+        else:
+            services.list_columns_save(tenant=request.tenant, user=request.user,
+                                       choice=self.column_choice, keys=wanted)
+            messages.success(request, _("Columns saved."))
+        return redirect(self.get_return_url(reverse(self.list_url)))

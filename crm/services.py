@@ -368,3 +368,16 @@ def account_set_password(*, tenant: Tenant, actor, password: str):
     user.save(update_fields=["password"])
     audit_record(tenant, actor, "account.password", actor)
     return user
+
+
+def list_columns_save(*, tenant: Tenant, user, choice, keys: list[str]) -> list[str]:
+    """Keep a user's columns of one list (``choice``: crm.tables.ColumnChoice): known keys,
+    once each, in the given order; none kept means the default set."""
+    from .models import UserPreference
+
+    known = choice.by_key()
+    keys = list(dict.fromkeys(k for k in keys if k in known))
+    UserPreference.objects.update_or_create(
+        tenant=tenant, user=user, key=choice.preference_key,
+        defaults={"value": {"columns": keys}})
+    return keys

@@ -6,6 +6,7 @@ renders every cell through ``{% cell col row %}`` (crm_tags), which keeps one co
 partial per column: no template include, no chain of ``{% if col.key == ... %}`` per cell.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -18,3 +19,28 @@ class Column:
     # Shown on the phone card (at 390 px a row becomes a card with these cells only).
     card: bool = False
     css: str = ""  # classes of the <td>/<th>, e.g. "text-end"
+
+
+@dataclass(frozen=True)
+class ColumnChoice:
+    """A list whose columns each user may show, hide and reorder (kept per shop and user
+    in ``UserPreference`` under ``preference_key``). ``available`` and ``defaults`` are
+    callables so that columns other apps register (crm.registry.ListExtension) count."""
+
+    preference_key: str
+    available: Callable[[], list[Column]]
+    defaults: Callable[[], list[str]]
+
+    def by_key(self) -> dict[str, Column]:
+        return {c.key: c for c in self.available()}
+
+    def chosen(self, tenant, user) -> list[Column]:
+        """The user's columns in their order, or the default set."""
+        from .models import UserPreference
+
+        pref = (UserPreference.objects.for_tenant(tenant)
+                .filter(user=user, key=self.preference_key).first())
+        keys = pref.value.get("columns", []) if pref else []
+        known = self.by_key()
+        return ([known[k] for k in keys if k in known]
+                or [known[k] for k in self.defaults() if k in known])

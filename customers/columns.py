@@ -8,7 +8,7 @@ Higher apps add columns, sorts and filters (e.g. orders: spend, last order, debt
 from django.utils.translation import gettext_lazy as _
 
 from crm import registry
-from crm.tables import Column
+from crm.tables import Column, ColumnChoice
 
 PREFERENCE_KEY = "customers.list.columns"
 LIST_KEY = "customers"
@@ -55,3 +55,7 @@ def columns_by_key() -> dict[str, Column]:
 
 def default_columns() -> list[str]:
     return DEFAULT_COLUMNS + [k for ext in extensions() for k in ext.default_columns]
+
+
+# The customer list's column chooser (crm.generic.TenantListView.column_choice).
+CUSTOMER_COLUMNS = ColumnChoice(PREFERENCE_KEY, all_columns, default_columns)

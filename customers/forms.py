@@ -10,7 +10,6 @@ from crm.forms import StyledFormMixin
 from crm.models import Membership, Role
 from crm.tenancy import TenantFormMixin
 
-from .columns import all_columns
 from .countries import COUNTRY_CHOICES
 from .models import (
     PROVINCE_CHOICES,
@@ -394,15 +393,6 @@ class BulkActionForm(TenantFormMixin, forms.Form):
         if action == "set_care_status" and not data.get("care_status"):
             self.add_error("care_status", _("Choose a care status."))
         return data
-
-
-class ColumnsForm(forms.Form):
-    columns = forms.MultipleChoiceField(choices=lambda: [(c.key, c.label) for c in all_columns()],
-                                        required=False)
-
-    def ordered_columns(self) -> list[str]:
-        # MultipleChoiceField keeps the posted order, which is the order the user arranged.
-        return self.cleaned_data["columns"]
 
 
 class LookupForm(StyledFormMixin, TenantFormMixin, forms.ModelForm):

@@ -5,10 +5,10 @@ import re
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from crm import access
-from crm.models import Membership, UserPreference
+from crm.models import Membership
 from crm.pagination import ListResult, capped_count, keyset_paginate
 
-from .columns import PREFERENCE_KEY, Column, columns_by_key, default_columns, extensions
+from .columns import extensions
 from .models import CareStatus, Customer, CustomerEmail, CustomerPhone, Source, Tag, TagGroup
 from .normalize import PHONE_CHARS, fold, normalize_email, phone_digits_for_search
 
@@ -130,15 +130,6 @@ def lookup_lists(tenant) -> dict:
         "tags": Tag.objects.for_tenant(tenant).select_related("group"),
         "care_statuses": CareStatus.objects.for_tenant(tenant),
     }
-
-
-def list_columns(tenant, user) -> list[Column]:
-    """The user's chosen list columns in their order, or the default set."""
-    pref = UserPreference.objects.for_tenant(tenant).filter(user=user, key=PREFERENCE_KEY).first()
-    keys = pref.value.get("columns", []) if pref else []
-    known = columns_by_key()
-    chosen = [known[k] for k in keys if k in known]
-    return chosen or [known[k] for k in default_columns() if k in known]
 
 
 # --- the profile ---------------------------------------------------------------------------

@@ -1,6 +1,9 @@
 from django.urls import path
 
+from crm.generic import ListColumnsView
+
 from . import views
+from .columns import CUSTOMER_COLUMNS
 from .services import LOOKUP_MODELS
 
 app_name = "customers"
@@ -9,7 +12,9 @@ urlpatterns = [
     path("", views.CustomerListView.as_view(), name="customer_list"),
     path("new/", views.CustomerCreateView.as_view(), name="customer_create"),
     path("bulk/", views.CustomerBulkActionView.as_view(), name="customer_bulk"),
-    path("columns/", views.ListColumnsView.as_view(), name="list_columns"),
+    path("columns/", ListColumnsView.as_view(column_choice=CUSTOMER_COLUMNS,
+                                             list_url="customers:customer_list"),
+         name="list_columns"),
     path("wards/", views.WardOptionsView.as_view(), name="ward_options"),
     path("lookup/", views.CustomerLookupView.as_view(), name="customer_lookup"),
     path("pending/", views.PendingMembersView.as_view(), name="pending_list"),

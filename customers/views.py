@@ -10,19 +10,18 @@ from django.views.generic import FormView, TemplateView
 from django_ratelimit.decorators import ratelimit
 
 from crm import access, registry
-from crm.generic import TenantListView, TenantObjectMixin
-from crm.http import safe_next, serve_private_file
+from crm.generic import ReturnURLMixin, TenantListView, TenantObjectMixin
+from crm.http import serve_private_file
 from crm.models import Role, Tenant
 from crm.tenancy import BackofficeMixin, TenantScopedMixin, tenant_get_object_or_404
 
 from . import selectors, services
 from .activity import customer_timeline
-from .columns import all_columns
+from .columns import CUSTOMER_COLUMNS
 from .filters import customer_filterset
 from .forms import (
     AssignForm,
     BulkActionForm,
-    ColumnsForm,
     ContactForm,
     CustomerCreateForm,
     CustomerEditForm,
@@ -48,6 +47,8 @@ class CustomerScopedMixin(TenantScopedMixin):
 class CustomerListView(CustomerScopedMixin, TenantListView):
     template_name = "customers/customer_list.html"
     table_template = "customers/_customer_table.html"
+    column_choice = CUSTOMER_COLUMNS
+    columns_url = "customers:list_columns"
 
     def get_filterset(self):
         return customer_filterset()(self.request.GET or None, queryset=self.get_queryset(),
@@ -59,22 +60,18 @@ class CustomerListView(CustomerScopedMixin, TenantListView):
     def get_result(self, queryset, **page):
         return selectors.customer_list(queryset=queryset, **page)
 
-    def get_columns(self):
-        return selectors.list_columns(self.tenant, self.request.user)
-
     def get_context_data(self, **kwargs):
         return super().get_context_data(
-            all_columns=all_columns(),
             bulk_form=BulkActionForm(tenant=self.tenant, actor=self.actor),
             can_bulk=access.can(self.actor, "customer.bulk_edit"), **kwargs)
 
 
-class CustomerBulkActionView(CustomerScopedMixin, View):
+class CustomerBulkActionView(ReturnURLMixin, CustomerScopedMixin, View):
     action = "customer.bulk_edit"
 
     def post(self, request):
         form = BulkActionForm(request.POST, tenant=request.tenant, actor=self.actor)
-        back = safe_next(request, request.POST.get("back"), reverse("customers:customer_list"))
+        back = self.get_return_url(reverse("customers:customer_list"))
         if not form.is_valid():
             for errors in form.errors.values():
                 for error in errors:
@@ -95,19 +92,6 @@ class CustomerBulkActionView(CustomerScopedMixin, View):
         messages.success(request, _("Updated %(n)d of %(total)d selected customers.")
                          % {"n": changed, "total": len(ids)})
         return redirect(back)
-
-
-class ListColumnsView(BackofficeMixin, View):
-    def post(self, request):
-        form = ColumnsForm(request.POST)
-        if form.is_valid():
-            services.list_columns_save(tenant=request.tenant, user=request.user,
-                                       keys=form.ordered_columns())
-            messages.success(request, _("Columns saved."))
-        else:
-            messages.error(request, _("Unknown column."))
-        return redirect(safe_next(request, request.POST.get("back"),
-                                  reverse("customers:customer_list")))
 
 
 class CustomerCreateView(BackofficeMixin, FormView):

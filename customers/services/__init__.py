@@ -12,7 +12,6 @@ from .bulk import (
 )
 from .lists import (
     LOOKUP_MODELS,
-    list_columns_save,
     lookup_move,
     lookup_save,
     lookup_usage,
@@ -61,7 +60,7 @@ __all__ = [
     "ContactConflictError", "Contacts", "can_transition", "check_tags", "customer_assign",
     "customer_code", "customer_create", "customer_set_care_status", "customer_update",
     "customers_add_tag", "customers_assign_staff", "customers_merge", "customers_remove_tag",
-    "customers_set_care_status", "list_columns_save", "lookup_move", "lookup_save",
+    "customers_set_care_status", "lookup_move", "lookup_save",
     "lookup_usage", "member_from_contact", "membership_action", "membership_transition",
     "memberships_transition", "merge_choice_keys", "merge_choices", "merge_defaults",
     "merge_rows", "normalize_contacts", "note_add",

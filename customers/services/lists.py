@@ -9,10 +9,8 @@ from django.utils.translation import gettext as _
 
 from crm import access
 from crm.audit import audit_record
-from crm.models import UserPreference
 from crm.tenancy import ensure_same_tenant
 
-from ..columns import PREFERENCE_KEY, columns_by_key
 from ..models import (
     CareStatus,
     Customer,
@@ -101,14 +99,3 @@ def lookup_usage(instance) -> int:
         return CustomerTag.objects.for_tenant(instance.tenant).filter(
             tag__group=instance).values("customer").distinct().count()
     return 0
-
-
-
-def list_columns_save(*, tenant, user, keys: list[str]) -> list[str]:
-    """Keep the user's list columns (known keys, in the given order); empty = default."""
-    known = columns_by_key()
-    keys = list(dict.fromkeys(k for k in keys if k in known))
-    UserPreference.objects.update_or_create(
-        tenant=tenant, user=user, key=PREFERENCE_KEY, defaults={"value": {"columns": keys}}
-    )
-    return keys

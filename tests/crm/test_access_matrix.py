@@ -296,7 +296,7 @@ def test_bulk_action_door(client, role, bulk, settings_on):
     before, audit_before = _customer_state(world), AuditLog.objects.count()
     response = _post(client, world.members[role], "/admin/customers/bulk/", {
         "action": bulk, "codes": [world.mine.code], "care_status": world.status.pk,
-        "staff": world.members[MAN].pk, "tag": world.tag.pk, "back": "/admin/customers/"})
+        "staff": world.members[MAN].pk, "tag": world.tag.pk, "next": "/admin/customers/"})
     if allowed:
         assert response.status_code == 302
         assert AuditLog.objects.count() > audit_before

@@ -206,9 +206,13 @@ def test_lookup_move_swaps_neighbours(tenant, manager, lists):
 
 
 def test_list_columns_save_keeps_known_keys_in_order(tenant, manager):
-    keys = services.list_columns_save(tenant=tenant, user=manager.user,
-                                      keys=["phone", "bogus", "name", "phone"])
+    from crm.services import list_columns_save
+    from customers.columns import CUSTOMER_COLUMNS
+
+    keys = list_columns_save(tenant=tenant, user=manager.user, choice=CUSTOMER_COLUMNS,
+                             keys=["phone", "bogus", "name", "phone"])
     assert keys == ["phone", "name"]
+    assert [c.key for c in CUSTOMER_COLUMNS.chosen(tenant, manager.user)] == ["phone", "name"]
 
 
 def test_defaults_seeded_for_new_shop(db):

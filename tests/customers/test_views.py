@@ -281,17 +281,17 @@ def test_avatar_stored_under_a_random_name_and_served_only_to_the_shop(
 
 @pytest.mark.parametrize("back", ["https://evil.example/phish", "//evil.example/x",
                                   "http://testserver.evil.example/"])
-def test_back_parameters_never_leave_the_site(login, manager, tenant, back):
+def test_next_parameters_never_leave_the_site(login, manager, tenant, back):
     client = login(manager)
-    response = client.post(f"{LIST}columns/", {"columns": ["name"], "back": back})
+    response = client.post(f"{LIST}columns/", {"columns": ["name"], "next": back})
     assert response.status_code == 302 and response.url == LIST
     customer = CustomerFactory(tenant=tenant)
     response = client.post(f"{LIST}bulk/", {"action": "add_tag", "codes": [customer.code],
-                                            "tag": TagFactory(tenant=tenant).pk, "back": back})
+                                            "tag": TagFactory(tenant=tenant).pk, "next": back})
     assert response.status_code == 302 and response.url == LIST
     # A path of this site is kept.
     response = client.post(f"{LIST}columns/", {"columns": ["name"],
-                                               "back": f"{LIST}?sort=name"})
+                                               "next": f"{LIST}?sort=name"})
     assert response.url == f"{LIST}?sort=name"
 
 
