@@ -70,8 +70,16 @@ class Order(TenantOwned):
                          name="order_stats_idx",
                          include=["total_amount", "returned_amount", "paid_amount",
                                   "delivered_at"]),
-            models.Index(fields=["tenant", "contact_phone_normalized"], name="order_phone_idx"),
-            models.Index(fields=["tenant", "contact_email"], name="order_email_idx"),
+            # Search by phone or email (the order list): pattern_ops (PostgreSQL) so that
+            # "starts with" is an index range under the database's C.UTF-8 collation; "ends
+            # with" uses reverse(contact_phone_normalized), an index of migration 0004.
+            models.Index(fields=["tenant", "contact_phone_normalized"], name="order_phone_idx",
+                         opclasses=["", "varchar_pattern_ops"]),
+            models.Index(fields=["tenant", "contact_email"], name="order_email_idx",
+                         opclasses=["", "varchar_pattern_ops"]),
+            # A channel's order id, typed in the search box (most orders have none).
+            models.Index(fields=["tenant", "external_id"], name="order_external_idx",
+                         condition=~models.Q(external_id="")),
             models.Index(fields=["tenant", "status", "ordered_at"], name="order_status_idx"),
             # Delivered revenue by date and month (the dashboard): one shop's date range,
             # index only (PostgreSQL), however many orders were never delivered.

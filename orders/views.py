@@ -38,7 +38,7 @@ class OrderListView(OrderScopedMixin, TenantListView):
     filterset_class = OrderFilterSet
 
     def search(self, queryset, query):
-        return selectors.order_search(queryset, query)
+        return selectors.order_search(queryset, query, tenant=self.request.tenant)
 
     def get_result(self, queryset, **page):
         return selectors.order_list(queryset=queryset, **page)
