@@ -91,11 +91,18 @@ def customer_returns(customer) -> QuerySet:
             .select_related("order").order_by("-returned_at", "-id"))
 
 
-def customer_debts(customer) -> tuple[list, int]:
-    """Delivered orders with something left to pay, and the total owed."""
-    orders = [o for o in customer_orders(customer).filter(status=OrderStatus.DELIVERED)
-              if o.debt > 0]
-    return orders, sum(o.debt for o in orders)
+DEBT_ROWS = 100
+
+
+def customer_debts(customer, limit: int = DEBT_ROWS) -> tuple[list, int]:
+    """Delivered orders with something left to pay (the newest ``limit``), and the total
+    owed by all of them. Chosen and summed in SQL (order_stats_idx covers the amounts): a
+    wholesale buyer's 2,000 delivered orders were read into Python to keep 250."""
+    left = F("total_amount") - F("returned_amount") - F("paid_amount")
+    owing = (customer_orders(customer).filter(status=OrderStatus.DELIVERED)
+             .alias(left=left).filter(left__gt=0))
+    owed = owing.aggregate(owed=Coalesce(Sum(left), 0))["owed"]
+    return list(owing[:limit]), owed
 
 
 # --- one definition of a customer's money ----------------------------------------------------

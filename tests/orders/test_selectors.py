@@ -61,3 +61,24 @@ def test_name_search_stays_in_the_shop(tenant, other_tenant, orders):
     stranger = CustomerFactory(tenant=other_tenant, full_name="Nguyễn Văn Đức")
     order(other_tenant, "elsewhere", customer=stranger)
     assert found(tenant, "nguyen duc") == ["linked"]
+
+
+def test_debts_are_the_newest_owing_orders_and_the_total_of_all(tenant):
+    import datetime
+
+    from django.utils import timezone
+
+    customer = CustomerFactory(tenant=tenant)
+    now = timezone.now()
+    made = []
+    for day, paid in enumerate([0, 100_000, 40_000, 0]):  # the second one is paid up
+        made.append(services.order_create(tenant=tenant, actor=SYSTEM, customer=customer, data={
+            "status": "delivered", "total_amount": 100_000, "paid_amount": paid,
+            "ordered_at": now - datetime.timedelta(days=10 - day),
+            "delivered_at": now - datetime.timedelta(days=9 - day)}))
+    services.order_create(tenant=tenant, actor=SYSTEM, customer=customer,
+                          data={"status": "new", "total_amount": 500_000})
+    orders, owed = selectors.customer_debts(customer, limit=2)
+    assert [o.pk for o in orders] == [made[3].pk, made[2].pk]
+    assert owed == 100_000 + 60_000 + 100_000
+    assert owed == sum(o.debt for o in made)
