@@ -104,6 +104,20 @@ class TenantQuerySet(models.QuerySet):
             return self.none()
         return self.filter(tenant=tenant)
 
+    def tenant_id_filtered(self) -> int | None:
+        """The shop this queryset was narrowed to by ``for_tenant`` (None if not), read from
+        its WHERE clause without a query: a selector that builds a query on another table
+        (the customers' stats) needs it to walk that table's tenant-first index."""
+        from django.db.models.lookups import Exact
+
+        column = self.model._meta.get_field("tenant").column
+        for child in self.query.where.children:
+            target = getattr(getattr(child, "lhs", None), "target", None)
+            if isinstance(child, Exact) and getattr(target, "column", None) == column \
+                    and child.lhs.alias == self.query.base_table:
+                return getattr(child.rhs, "pk", child.rhs)
+        return None
+
 
 class TenantOwned(models.Model):
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, db_index=True, editable=False)

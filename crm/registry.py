@@ -110,7 +110,8 @@ class ListExtension:
     list_key: str
     columns: list = field(default_factory=list)  # crm.tables.Column
     default_columns: list[str] = field(default_factory=list)
-    # sort key -> (keyset order, annotations the order needs)
+    # sort key -> (keyset order, annotations the order needs[, parts]); parts(queryset)
+    # may split the list for that sort (crm.pagination.keyset_paginate's parts)
     sorts: dict = field(default_factory=dict)
     filterset_mixins: list = field(default_factory=list)
     select_related: list[str] = field(default_factory=list)

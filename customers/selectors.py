@@ -104,7 +104,8 @@ def _list_rows(page: list) -> QuerySet:
 
 
 def list_sorts() -> dict:
-    """Sort key -> (keyset order, annotations), the list's own and those of other apps."""
+    """Sort key -> (keyset order, annotations[, parts]), the list's own and those of other
+    apps; ``parts(queryset)`` may split the list for the sort (keyset_paginate's parts)."""
     sorts = {key: (order, {}) for key, order in SORTS.items()}
     for ext in extensions():
         sorts.update(ext.sorts)
@@ -115,9 +116,10 @@ def customer_list(*, queryset: QuerySet, sort: str, after: str | None, before: s
                   size: int = 50) -> ListResult:
     sorts = list_sorts()
     sort = sort if sort in sorts else DEFAULT_SORT
-    order, annotations = sorts[sort]
+    order, annotations, *parts = sorts[sort]
     page = keyset_paginate(queryset.annotate(**annotations), order=order, after=after,
-                           before=before, size=size, load=_list_rows)
+                           before=before, size=size, load=_list_rows,
+                           parts=parts[0](queryset) if parts else None)
     count, more = capped_count(queryset)
     return ListResult(page=page, count=count, more=more, sort=sort)
 

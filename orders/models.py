@@ -192,6 +192,7 @@ class CustomerStats(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["tenant", "total_spend"], name="stats_spend_idx"),
+            models.Index(fields=["tenant", "delivered_orders"], name="stats_orders_idx"),
             models.Index(fields=["tenant", "last_order_at"], name="stats_last_order_idx"),
             models.Index(fields=["tenant", "debt"], name="stats_debt_idx"),
         ]

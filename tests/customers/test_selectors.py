@@ -176,3 +176,55 @@ def test_list_page_rows_are_loaded_with_their_joins_in_page_order(tenant, lists,
     assert {c.pk for c in made} == {c.pk for c in [*result.page.rows, *following.page.rows]}
     by_spend = customer_list(queryset=found, sort="-spend", after=None, before=None)
     assert all(row.sort_spend == 0 for row in by_spend.page.rows)
+
+
+@pytest.mark.parametrize("sort", ["spend", "-spend", "orders", "-orders", "debt", "-debt",
+                                  "last_order", "-last_order"])
+def test_stats_sorts_walk_every_customer_once_in_order(tenant, other_tenant, sort):
+    """The sorts on order figures (on PostgreSQL read as two parts: customers above the
+    floor through the stats index, the others by id) give every customer once, in the
+    order of COALESCE(figure, floor), id — customers without a stats row among the floor —
+    forwards and backwards."""
+    import datetime
+
+    from django.utils import timezone
+
+    from orders.models import CustomerStats
+
+    now = timezone.now()
+    figures = [None, 0, 0, 500, 500, 900, None, 120, 0, 500]  # None: no stats row yet
+    for i, value in enumerate(figures):
+        c = CustomerFactory(tenant=tenant, full_name=f"K{i}")
+        if value is not None:
+            CustomerStats.objects.create(
+                tenant=tenant, customer=c, total_spend=value, delivered_orders=value // 100,
+                debt=value, last_order_at=now - datetime.timedelta(days=value) if value
+                else None)
+    CustomerStats.objects.create(tenant=other_tenant, total_spend=10**9,
+                                 customer=CustomerFactory(tenant=other_tenant))
+    qs = Customer.objects.for_tenant(tenant)
+    key = {"spend": "total_spend", "orders": "delivered_orders", "debt": "debt",
+           "last_order": "last_order_at"}[sort.lstrip("-")]
+    epoch = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+    floor = epoch if key == "last_order_at" else 0
+
+    def value_of(c):
+        stats = CustomerStats.objects.filter(customer=c).first()
+        value = getattr(stats, key, None) if stats else None
+        return floor if value is None else value
+
+    expected = sorted(qs, key=lambda c: (value_of(c), c.pk), reverse=sort.startswith("-"))
+    seen, cursor = [], None
+    while True:
+        result = customer_list(queryset=qs, sort=sort, after=cursor, before=None, size=3)
+        seen += result.page.rows
+        cursor = result.page.next_cursor
+        if not cursor:
+            break
+    assert [c.pk for c in seen] == [c.pk for c in expected]
+    last = customer_list(queryset=qs, sort=sort, after=None, before=None, size=3)
+    back = customer_list(queryset=qs, sort=sort, after=None,
+                         before=customer_list(queryset=qs, sort=sort,
+                                              after=last.page.next_cursor, before=None,
+                                              size=3).page.prev_cursor, size=3)
+    assert [c.pk for c in back.page.rows] == [c.pk for c in expected[:3]]
