@@ -75,6 +75,7 @@ class TenantListView(TenantScopedMixin, TemplateView):
         filterset = self.get_filterset()
         query = get.get("q", "").strip()
         size = self.page_size()
+        self.shown_columns = self.get_columns()
         result = self.get_result(self.search(filterset.qs, query), sort=get.get("sort", ""),
                                  after=get.get("after"), before=get.get("before"), size=size)
         params = get.copy()
@@ -83,7 +84,7 @@ class TenantListView(TenantScopedMixin, TemplateView):
         sort_params = params.copy()
         sort_params.pop("sort", None)
         return super().get_context_data(
-            filter=filterset, result=result, columns=self.get_columns(), query=query,
+            filter=filterset, result=result, columns=self.shown_columns, query=query,
             base_query=params.urlencode(), sort_query=sort_params.urlencode(),
             filters_active=any(v for k, v in get.items() if k not in PAGING_PARAMS
                                and k in filterset.form.fields),

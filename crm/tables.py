@@ -19,6 +19,16 @@ class Column:
     # Shown on the phone card (at 390 px a row becomes a card with these cells only).
     card: bool = False
     css: str = ""  # classes of the <td>/<th>, e.g. "text-end"
+    # What the cell reads beyond the row's own fields: select_related paths and
+    # prefetch_related lookups. A list joins only what its shown columns need.
+    related: tuple = ()
+    prefetch: tuple = ()
+
+    @property
+    def td_class(self) -> str:
+        """The cell's classes in one string (one template lookup per cell, not four)."""
+        return " ".join(filter(None, (f"cell-{self.key}", "cell-card" if self.card else "",
+                                      self.css)))
 
 
 @dataclass(frozen=True)

@@ -5,14 +5,21 @@ Higher apps add columns, sorts and filters (e.g. orders: spend, last order, debt
 ``AppConfig.ready()``.
 """
 
+from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 
 from crm import registry
 from crm.tables import Column, ColumnChoice
 
+from .models import Tag
+
 PREFERENCE_KEY = "customers.list.columns"
 LIST_KEY = "customers"
 CELLS = "customers/cells.html#"
+
+# A row's tags in the shop's order (one query for the page).
+TAGS = Prefetch("tags", queryset=Tag.objects.select_related("group").order_by("position"))
+
 
 def _column(key, label, sort=None, **kwargs) -> Column:
     return Column(key, label, sort, cell=CELLS + key, **kwargs)
@@ -23,13 +30,13 @@ COLUMNS = [
     _column("name", _("Customer"), "name", card=True),
     _column("phone", _("Phone"), card=True),
     _column("email", _("Email")),
-    _column("care_status", _("Care status"), card=True),
+    _column("care_status", _("Care status"), card=True, related=("care_status",)),
     _column("lifecycle", _("Lifecycle stage"), card=True),
     _column("membership", _("Membership")),
-    _column("source", _("Source")),
-    _column("tags", _("Tags")),
-    _column("staff", _("Staff in charge")),
-    _column("collaborator", _("Collaborator")),
+    _column("source", _("Source"), related=("source__parent",)),
+    _column("tags", _("Tags"), prefetch=(TAGS,)),
+    _column("staff", _("Staff in charge"), related=("assigned_staff__user",)),
+    _column("collaborator", _("Collaborator"), related=("collaborator__user",)),
     _column("province", _("Province / city")),
     _column("birthday", _("Birthday")),
     _column("gender", _("Gender")),

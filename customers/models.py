@@ -304,6 +304,12 @@ class Customer(TenantOwned):
         return ", ".join(p for p in parts if p) or self.legacy_address
 
     @property
+    def lifecycle_label(self) -> str:
+        """get_lifecycle_stage_display without rebuilding the choices dict per call (the
+        list shows it on every row)."""
+        return LifecycleStage(self.lifecycle_stage).label if self.lifecycle_stage else ""
+
+    @property
     def initials(self) -> str:
         """The avatar's letter, the rule staff avatars use too (crm.text.initials)."""
         return initials(self.full_name)

@@ -5,6 +5,7 @@ numbers of before 2018 are mapped to today's 10-digit ones, so ``0162 912 3456``
 ``0329 123 456`` are the same customer.
 """
 
+import functools
 import re
 import unicodedata
 
@@ -100,8 +101,11 @@ def try_normalize_phone(raw: str) -> str | None:
         return None
 
 
+@functools.lru_cache(maxsize=65_536)
 def format_phone(e164: str) -> str:
-    """Display form: Vietnamese numbers nationally ('091 234 56 78'), others internationally."""
+    """Display form: Vietnamese numbers nationally ('091 234 56 78'), others internationally.
+
+    Memoized: a list page formats 50 numbers and phonenumbers parses each (~50 µs)."""
     if not e164:
         return ""
     try:

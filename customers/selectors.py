@@ -1,5 +1,6 @@
 """Reads shared by views, tasks and reports."""
 
+import functools
 import re
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
@@ -8,7 +9,7 @@ from crm import access
 from crm.models import Membership
 from crm.pagination import ListResult, capped_count, keyset_paginate
 
-from .columns import extensions
+from .columns import all_columns, extensions
 from .models import CareStatus, Customer, CustomerEmail, CustomerPhone, Source, Tag, TagGroup
 from .normalize import PHONE_CHARS, fold, normalize_email, phone_digits_for_search
 
@@ -87,20 +88,28 @@ def customer_search(queryset: QuerySet, tenant, query: str) -> QuerySet:
     return queryset
 
 
-def customer_list_queryset(queryset: QuerySet) -> QuerySet:
-    """What a list row shows, in a fixed number of queries whatever the page size."""
-    return queryset.select_related(
-        "source__parent", "care_status", "assigned_staff__user", "collaborator__user",
-        *[name for ext in extensions() for name in ext.select_related],
-    ).prefetch_related(
-        Prefetch("tags", queryset=Tag.objects.select_related("group").order_by("position"))
-    )
+def customer_list_queryset(queryset: QuerySet, columns=None) -> QuerySet:
+    """What a list row shows, in a fixed number of queries whatever the page size: the
+    joins and prefetches of the shown ``columns`` (crm.tables.Column.related/prefetch), or
+    of every column when ``columns`` is None (the profile, the merge page)."""
+    if columns is None:
+        columns = all_columns()
+        related = [name for ext in extensions() for name in ext.select_related]
+    else:
+        related = []
+    related += [path for col in columns for path in col.related]
+    # A fresh Prefetch each time: prefetching may re-prefix a Prefetch object it is given.
+    prefetch = {p.prefetch_to: Prefetch(p.prefetch_through, queryset=p.queryset,
+                                        to_attr=p.to_attr)
+                for col in columns for p in col.prefetch}
+    return queryset.select_related(*dict.fromkeys(related)).prefetch_related(
+        *prefetch.values())
 
 
-def _list_rows(page: list) -> QuerySet:
+def _list_rows(page: list, columns=None) -> QuerySet:
     """A list page's rows, by primary key, with what a row shows (see keyset_paginate)."""
     return customer_list_queryset(Customer.objects.for_tenant(page[0].tenant_id)
-                                  .filter(pk__in=[row.pk for row in page]))
+                                  .filter(pk__in=[row.pk for row in page]), columns)
 
 
 def list_sorts() -> dict:
@@ -113,12 +122,15 @@ def list_sorts() -> dict:
 
 
 def customer_list(*, queryset: QuerySet, sort: str, after: str | None, before: str | None,
-                  size: int = 50) -> ListResult:
+                  size: int = 50, columns=None) -> ListResult:
+    """One page of customers in ``sort``, with what the shown ``columns`` need (all when
+    None)."""
     sorts = list_sorts()
     sort = sort if sort in sorts else DEFAULT_SORT
     order, annotations, *parts = sorts[sort]
     page = keyset_paginate(queryset.annotate(**annotations), order=order, after=after,
-                           before=before, size=size, load=_list_rows,
+                           before=before, size=size,
+                           load=functools.partial(_list_rows, columns=columns),
                            parts=parts[0](queryset) if parts else None)
     count, more = capped_count(queryset)
     return ListResult(page=page, count=count, more=more, sort=sort)

@@ -58,7 +58,7 @@ class CustomerListView(CustomerScopedMixin, TenantListView):
         return selectors.customer_search(queryset, self.tenant, query)
 
     def get_result(self, queryset, **page):
-        return selectors.customer_list(queryset=queryset, **page)
+        return selectors.customer_list(queryset=queryset, columns=self.shown_columns, **page)
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(

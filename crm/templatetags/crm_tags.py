@@ -1,4 +1,7 @@
+import datetime
+
 from django import template
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.text import initials as _initials
@@ -18,6 +21,17 @@ def vnd(value) -> str:
     if value in (None, ""):
         return ""
     return f"{int(value):,}".replace(",", ".") + " ₫"
+
+
+@register.filter
+def dmy(value) -> str:
+    """A date or datetime as dd/mm/yyyy in the shop's time zone: what ``|date:"d/m/Y"``
+    shows, without its format lookups (tables show one per row)."""
+    if not value:
+        return ""
+    if isinstance(value, datetime.datetime):
+        value = timezone.localtime(value) if timezone.is_aware(value) else value
+    return f"{value.day:02d}/{value.month:02d}/{value.year}"
 
 
 @register.filter
