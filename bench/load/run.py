@@ -132,10 +132,15 @@ def main() -> int:
                         help="seconds measured, after everyone signed in")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--redis-port", type=int, default=6391)
+    parser.add_argument("--pg-options", default="",
+                        help="PGOPTIONS for the web workers' connections, e.g. "
+                             "'-c max_parallel_workers_per_gather=0'")
     args = parser.parse_args()
 
     check_shop(args)
     env = server_env(args)
+    if args.pg_options:
+        env["PGOPTIONS"] = args.pg_options
     if not (BASE_DIR / "staticfiles" / "staticfiles.json").exists():
         subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
                        cwd=BASE_DIR, env=env, check=True)
@@ -161,7 +166,8 @@ def main() -> int:
         wait_for(f"{base}/healthz", 60)
         print(f"gunicorn: {args.workers} workers"
               + (f" x {args.threads} threads" if args.threads > 1 else "")
-              + f" on {base}; {args.users} staff; {args.duration} s measured", flush=True)
+              + f" on {base}; {args.users} staff; {args.duration} s measured"
+              + (f"; PGOPTIONS {args.pg_options}" if args.pg_options else ""), flush=True)
         ramp = args.users / args.spawn_rate + 20  # spawning plus the sign-ins
         result = subprocess.run(
             [str(VENV_BIN / "locust"), "-f", str(Path(__file__).with_name("locustfile.py")),
