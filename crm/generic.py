@@ -7,7 +7,7 @@ and ``includes/pager.html``.
 """
 
 from django.contrib import messages
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views import View
@@ -20,6 +20,8 @@ from .tenancy import BackofficeMixin, TenantScopedMixin, tenant_get_object_or_40
 
 # Parameters that move through pages or re-sort; never "filters".
 PAGING_PARAMS = ("q", "sort", "after", "before", "size")
+# ?_panel=filters (htmx): only the filter fields, for a panel that opens closed.
+FILTER_PANEL = "_panel"
 
 
 class ReturnURLMixin:
@@ -51,6 +53,12 @@ class TenantListView(TenantScopedMixin, TemplateView):
             return [self.table_template]
         return super().get_template_names()
 
+    def get(self, request, *args, **kwargs):
+        if request.htmx and request.GET.get(FILTER_PANEL) == "filters":
+            return render(request, "includes/filter_fields.html",
+                          {"filter": self.get_filterset()})
+        return super().get(request, *args, **kwargs)
+
     def get_filterset(self):
         return self.filterset_class(self.request.GET or None, queryset=self.get_queryset(),
                                     tenant=self.tenant)
@@ -79,8 +87,10 @@ class TenantListView(TenantScopedMixin, TemplateView):
         result = self.get_result(self.search(filterset.qs, query), sort=get.get("sort", ""),
                                  after=get.get("after"), before=get.get("before"), size=size)
         params = get.copy()
-        for key in ("after", "before"):
+        for key in ("after", "before", FILTER_PANEL):
             params.pop(key, None)
+        panel = params.copy()
+        panel[FILTER_PANEL] = "filters"
         sort_params = params.copy()
         sort_params.pop("sort", None)
         return super().get_context_data(
@@ -90,7 +100,7 @@ class TenantListView(TenantScopedMixin, TemplateView):
                                and k in filterset.form.fields),
             page_sizes=self.page_sizes, size=size,
             all_columns=self.column_choice.available() if self.column_choice else [],
-            columns_url=self.columns_url, **kwargs)
+            columns_url=self.columns_url, filter_panel_query=panel.urlencode(), **kwargs)
 
 
 class TenantObjectMixin(TenantScopedMixin):

@@ -81,3 +81,23 @@ def test_find_by_phone_change_care_status_see_history(page, shop, browser_login,
     expect(page.locator("#activity")).to_contain_text("hẹn gọi lại thứ Hai")
     assert "đổi trạng thái chăm sóc: — → Chốt đơn" in page.locator("#activity").inner_text()
     shot(page, "customer-activity")
+
+
+def test_filter_panel_loads_when_opened_and_filters(page, shop, browser_login):
+    from customers.models import Customer
+
+    female = Customer.objects.for_tenant(shop.tenant).get(full_name="Trần Thị Thu Hà")
+    female.gender = "female"
+    female.save(update_fields=["gender"])
+    browser_login(shop)
+    page.goto("/admin/customers/")
+    assert page.locator("#filters select").count() == 0  # not rendered until opened
+    page.get_by_role("button", name="Bộ lọc").click()
+    gender = page.locator("#filters select[name=gender]")
+    expect(gender).to_be_attached()
+    gender.select_option("female")
+    page.locator("#filters button[type=submit]").click()
+    expect(page.get_by_test_id("result-count")).to_have_text(re.compile(r"^1 "))
+    assert "gender=female" in page.url and "Trần Thị Thu Hà" in page.locator("tbody").inner_text()
+    page.reload()  # a filter in use: the panel is open with its fields at once
+    expect(page.locator("#filters select[name=gender]")).to_have_value("female")
