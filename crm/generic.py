@@ -15,12 +15,13 @@ from django.views.generic import TemplateView
 
 from . import services
 from .http import safe_next
-from .pagination import ListResult
+from .pagination import ListResult, capped_count
 from .tenancy import BackofficeMixin, TenantScopedMixin, tenant_get_object_or_404
 
 # Parameters that move through pages or re-sort; never "filters".
 PAGING_PARAMS = ("q", "sort", "after", "before", "size")
-# ?_panel=filters (htmx): only the filter fields, for a panel that opens closed.
+# ?_panel=filters (htmx): only the filter fields, for a panel that opens closed;
+# ?_panel=count: only the result count, for a list that shows its rows first.
 FILTER_PANEL = "_panel"
 
 
@@ -43,6 +44,10 @@ class TenantListView(TenantScopedMixin, TemplateView):
     filterset_class = None
     table_template = ""
     column_choice = None  # crm.tables.ColumnChoice: the user picks the columns
+    # The capped count of matches comes by its own request after the rows: with a filter
+    # that needs a join it can cost more than the page itself (get_result gets count=False).
+    lazy_count = False
+    count_template = "includes/result_count.html"
     columns = ()  # fixed columns otherwise
     columns_url = ""  # URL name of the list's ListColumnsView
     page_sizes = (25, 50, 100)
@@ -54,9 +59,14 @@ class TenantListView(TenantScopedMixin, TemplateView):
         return super().get_template_names()
 
     def get(self, request, *args, **kwargs):
-        if request.htmx and request.GET.get(FILTER_PANEL) == "filters":
+        panel = request.GET.get(FILTER_PANEL) if request.htmx else None
+        if panel == "filters":
             return render(request, "includes/filter_fields.html",
                           {"filter": self.get_filterset()})
+        if panel == "count" and self.lazy_count:
+            matches = self.search(self.get_filterset().qs, request.GET.get("q", "").strip())
+            count, more = capped_count(matches)
+            return render(request, self.count_template, {"count": count, "more": more})
         return super().get(request, *args, **kwargs)
 
     def get_filterset(self):
@@ -84,13 +94,17 @@ class TenantListView(TenantScopedMixin, TemplateView):
         query = get.get("q", "").strip()
         size = self.page_size()
         self.shown_columns = self.get_columns()
-        result = self.get_result(self.search(filterset.qs, query), sort=get.get("sort", ""),
-                                 after=get.get("after"), before=get.get("before"), size=size)
+        page = {"sort": get.get("sort", ""), "after": get.get("after"),
+                "before": get.get("before"), "size": size}
+        if self.lazy_count:
+            page["count"] = False
+        result = self.get_result(self.search(filterset.qs, query), **page)
         params = get.copy()
         for key in ("after", "before", FILTER_PANEL):
             params.pop(key, None)
-        panel = params.copy()
+        panel, count_params = params.copy(), params.copy()
         panel[FILTER_PANEL] = "filters"
+        count_params[FILTER_PANEL] = "count"
         sort_params = params.copy()
         sort_params.pop("sort", None)
         return super().get_context_data(
@@ -100,7 +114,8 @@ class TenantListView(TenantScopedMixin, TemplateView):
                                and k in filterset.form.fields),
             page_sizes=self.page_sizes, size=size,
             all_columns=self.column_choice.available() if self.column_choice else [],
-            columns_url=self.columns_url, filter_panel_query=panel.urlencode(), **kwargs)
+            columns_url=self.columns_url, filter_panel_query=panel.urlencode(),
+            count_query=count_params.urlencode(), **kwargs)
 
 
 class TenantObjectMixin(TenantScopedMixin):

@@ -163,6 +163,6 @@ class ListResult:
     """One page of a list with its capped count and the sort it was taken in."""
 
     page: KeysetPage
-    count: int
+    count: int | None  # None: not counted here (a list that loads its count afterwards)
     more: bool
     sort: str = ""

@@ -122,9 +122,10 @@ def list_sorts() -> dict:
 
 
 def customer_list(*, queryset: QuerySet, sort: str, after: str | None, before: str | None,
-                  size: int = 50, columns=None) -> ListResult:
+                  size: int = 50, columns=None, count: bool = True) -> ListResult:
     """One page of customers in ``sort``, with what the shown ``columns`` need (all when
-    None)."""
+    None), and the capped count of matches unless ``count`` is False (the list view
+    fetches it by its own request: ``count`` is then None)."""
     sorts = list_sorts()
     sort = sort if sort in sorts else DEFAULT_SORT
     order, annotations, *parts = sorts[sort]
@@ -132,8 +133,8 @@ def customer_list(*, queryset: QuerySet, sort: str, after: str | None, before: s
                            before=before, size=size,
                            load=functools.partial(_list_rows, columns=columns),
                            parts=parts[0](queryset) if parts else None)
-    count, more = capped_count(queryset)
-    return ListResult(page=page, count=count, more=more, sort=sort)
+    total, more = capped_count(queryset) if count else (None, False)
+    return ListResult(page=page, count=total, more=more, sort=sort)
 
 
 def lookup_lists(tenant) -> dict:

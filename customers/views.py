@@ -49,6 +49,7 @@ class CustomerListView(CustomerScopedMixin, TenantListView):
     table_template = "customers/_customer_table.html"
     column_choice = CUSTOMER_COLUMNS
     columns_url = "customers:list_columns"
+    lazy_count = True
 
     def get_filterset(self):
         return customer_filterset()(self.request.GET or None, queryset=self.get_queryset(),

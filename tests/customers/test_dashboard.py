@@ -14,6 +14,7 @@ from crm.dashboard import DashboardContext
 from customers import dashboard
 from customers.models import Customer, CustomerNote, RegistrationRequest
 from tests.customers.factories import CustomerFactory, SourceFactory
+from tests.customers.pages import result_count
 
 pytestmark = pytest.mark.django_db
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -36,10 +37,8 @@ def ctx(member, now=NOW):
     return DashboardContext.build(member.tenant, member, now=now)
 
 
-def listed_count(client, url, testid="result-count") -> int:
-    html = client.get(url).content.decode()
-    text = re.search(rf'data-testid="{testid}"[^>]*>([^<]*)<', html).group(1)
-    return int(re.sub(r"\D", "", text))
+def listed_count(client, url) -> int:
+    return result_count(client, url)
 
 
 def test_new_customers_this_month_against_the_same_days_of_last_month(owner, other_tenant):

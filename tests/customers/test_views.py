@@ -9,6 +9,7 @@ from crm.models import AuditLog
 from customers import services
 from customers.models import Customer, CustomerTag
 from tests.customers.factories import CustomerFactory, TagFactory
+from tests.customers.pages import result_count_text
 
 pytestmark = pytest.mark.django_db
 
@@ -33,13 +34,27 @@ def test_list_query_count_does_not_grow_with_rows(login, manager, tenant, lists)
     client.get(LIST)  # warm the session
     few = list_queries(client, 2, tenant, lists)
     many = list_queries(client, 40, tenant, lists)
-    # 11: the page's ids are picked by the filtered query alone, then its rows are read
-    # with their joins (crm.pagination.keyset_paginate's load); the filter panel's choice
-    # lists are read by their own request when the panel opens (at once with a filter).
-    assert few == many == 11
+    # 10: the page's ids are picked by the filtered query alone, then its rows are read
+    # with their joins (crm.pagination.keyset_paginate's load); the count of matches and
+    # the filter panel's choice lists are read by their own requests (see below).
+    assert few == many == 10
     status = lists["care_statuses"].first().pk  # every customer made here has it
     assert list_queries(client, 2, tenant, lists, care_status=status) == \
-        list_queries(client, 40, tenant, lists, care_status=status) == 12  # + the choice check
+        list_queries(client, 40, tenant, lists, care_status=status) == 11  # + the choice check
+
+
+def test_count_comes_by_its_own_request_with_the_same_filters(login, manager, tenant, lists):
+    client = login(manager)
+    status = lists["care_statuses"].first()
+    CustomerFactory.create_batch(3, tenant=tenant, care_status=status)
+    CustomerFactory.create_batch(2, tenant=tenant)
+    page = client.get(LIST, {"care_status": status.pk}).content.decode()
+    assert 'data-testid="result-count"' not in page and "_panel=count" in page
+    assert result_count_text(client, LIST, {"care_status": status.pk}) == "3 khách hàng"
+    assert result_count_text(client, LIST) == "5 khách hàng"
+    # The panel answers htmx only: a plain request with the parameter is the whole page.
+    whole = client.get(LIST, {"_panel": "count"}).content.decode()
+    assert "<html" in whole
 
 
 def test_filter_panel_is_fetched_when_opened(login, manager, tenant, lists):
@@ -58,9 +73,10 @@ def test_filter_panel_is_fetched_when_opened(login, manager, tenant, lists):
 def test_list_shows_customers_with_formatted_phone(login, manager, tenant):
     c = services.customer_create(tenant=tenant, actor=SYSTEM,
                                  data={"full_name": "Nguyễn Văn Đức", "phone": "0912345678"})
-    body = login(manager).get(LIST).content.decode()
+    client = login(manager)
+    body = client.get(LIST).content.decode()
     assert c.code in body and "Nguyễn Văn Đức" in body and "0912 345 678" in body
-    assert "1 khách hàng" in body
+    assert result_count_text(client, LIST) == "1 khách hàng"
 
 
 def test_htmx_search_returns_only_the_table(login, manager, tenant):
@@ -86,7 +102,8 @@ def test_other_shops_customers_never_listed(login, manager, other_tenant):
     theirs = CustomerFactory(tenant=other_tenant, full_name="Khách shop B")
     client = login(manager)
     body = client.get(LIST, {"q": theirs.phone}).content.decode()
-    assert "Khách shop B" not in body and "0 khách hàng" in body
+    assert "Khách shop B" not in body
+    assert result_count_text(client, LIST, {"q": theirs.phone}) == "0 khách hàng"
     assert client.get(f"{LIST}{theirs.code}/").status_code == 404
 
 
