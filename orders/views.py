@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
@@ -103,6 +104,16 @@ class OrderDetailView(OrderScopedMixin, TemplateView):
             return_form=kwargs.pop("return_form", ReturnForm()), **kwargs)
 
 
+# Actions that post an amount: action -> (form, service, context name of the form, message).
+# Each form's fields are its service's keyword arguments.
+AMOUNT_ACTIONS = {
+    "payment": (PaymentForm, "order_record_payment", "payment_form",
+                gettext_lazy("Payment recorded.")),
+    "refund": (RefundForm, "order_refund", "refund_form", gettext_lazy("Refund recorded.")),
+    "return": (ReturnForm, "order_return", "return_form", gettext_lazy("Return recorded.")),
+}
+
+
 class OrderActionView(OrderDetailView):
     """POST status / payment / return / link on an order, through its service."""
 
@@ -114,30 +125,14 @@ class OrderActionView(OrderDetailView):
                 services.order_set_status(tenant=tenant, actor=actor, order=order,
                                           status=request.POST.get("status", ""))
                 messages.success(request, _("Status updated."))
-            elif action == "payment":
-                form = PaymentForm(request.POST)
+            elif action in AMOUNT_ACTIONS:
+                form_class, service, context_name, done = AMOUNT_ACTIONS[action]
+                form = form_class(request.POST)
                 if not form.is_valid():
-                    return self.render_to_response(self.get_context_data(payment_form=form))
-                services.order_record_payment(tenant=tenant, actor=actor, order=order,
-                                              amount=form.cleaned_data["amount"],
-                                              note=form.cleaned_data["note"])
-                messages.success(request, _("Payment recorded."))
-            elif action == "refund":
-                form = RefundForm(request.POST)
-                if not form.is_valid():
-                    return self.render_to_response(self.get_context_data(refund_form=form))
-                services.order_refund(tenant=tenant, actor=actor, order=order,
-                                      amount=form.cleaned_data["amount"],
-                                      note=form.cleaned_data["note"])
-                messages.success(request, _("Refund recorded."))
-            elif action == "return":
-                form = ReturnForm(request.POST)
-                if not form.is_valid():
-                    return self.render_to_response(self.get_context_data(return_form=form))
-                services.order_return(tenant=tenant, actor=actor, order=order,
-                                      amount=form.cleaned_data["amount"],
-                                      reason=form.cleaned_data["reason"])
-                messages.success(request, _("Return recorded."))
+                    return self.render_to_response(self.get_context_data(**{context_name: form}))
+                getattr(services, service)(tenant=tenant, actor=actor, order=order,
+                                           **form.cleaned_data)
+                messages.success(request, done)
             elif action == "link":
                 customer = tenant_get_object_or_404(customers_visible_to(actor),
                                                     code=request.POST.get("customer", "").upper())

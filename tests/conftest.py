@@ -61,3 +61,13 @@ def lists(tenant):
 
     seed_defaults(tenant)
     return lookup_lists(tenant)
+
+
+@pytest.fixture
+def empty_cache():
+    """A cache with nothing in it before and after the test (dashboard figures, locks)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -13,17 +13,10 @@ from crm.dashboard import DashboardContext, cache_key, compare
 from tests.crm.factories import MembershipFactory
 from tests.customers.factories import CustomerFactory
 
-pytestmark = pytest.mark.django_db
+# Test databases reuse ids: a shop of an earlier test must not lend its figures.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_cache")]
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 UTC = datetime.UTC
-
-
-@pytest.fixture(autouse=True)
-def empty_cache():
-    # Test databases reuse ids: a shop of an earlier test must not lend its figures.
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def test_month_starts_at_midnight_in_vietnam(owner):

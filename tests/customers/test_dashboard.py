@@ -7,7 +7,6 @@ import re
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.cache import cache
 from django.utils.translation import gettext as _
 
 from crm.dashboard import DashboardContext
@@ -16,16 +15,10 @@ from customers.models import Customer, CustomerNote, RegistrationRequest
 from tests.customers.factories import CustomerFactory, SourceFactory
 from tests.customers.pages import result_count
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_cache")]
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime.datetime(2026, 3, 15, 10, tzinfo=VN)
 
-
-@pytest.fixture(autouse=True)
-def empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def created(customer, at):

@@ -7,7 +7,6 @@ import re
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.cache import cache
 
 from crm.access import SYSTEM
 from crm.dashboard import DashboardContext
@@ -15,16 +14,10 @@ from orders import dashboard, services
 from tests.customers.factories import CustomerFactory
 from tests.customers.pages import result_count
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_cache")]
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime.datetime(2026, 3, 15, 10, tzinfo=VN)
 
-
-@pytest.fixture(autouse=True)
-def empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def at(*args):
