@@ -15,9 +15,17 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 CELERY_TASK_ALWAYS_EAGER = True
-if REDIS_URL:  # noqa: F405 - CI: the real cache, one key space per test worker
+if REDIS_URL:  # noqa: F405 - CI: the real cache, one Redis database per test worker
+    # cache.clear() is FLUSHDB: a key prefix would not keep one worker's clear (dashboard
+    # tests) from wiping another's rate-limit counters mid-test. gw0 takes the URL's
+    # database, gw1 the one below it, and so on.
+    _base, _, _db = REDIS_URL.rpartition("/")  # noqa: F405
+    if not _db.isdigit():  # no database in the URL ("redis://host:6379")
+        _base, _db = REDIS_URL.rstrip("/"), "15"  # noqa: F405
+    _worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    _db = int(_db) - _worker
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": REDIS_URL,  # noqa: F405
+                          "LOCATION": f"{_base}/{max(_db, 0)}",
                           "KEY_PREFIX": f"test-{os.getpid()}"}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
