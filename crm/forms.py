@@ -11,7 +11,24 @@ from .services import PasswordMethod
 
 
 class StyledFormMixin:
-    """Bootstrap classes on every widget, so templates stay loops over fields."""
+    """Bootstrap classes on every widget, and one layout for ``{{ form }}``
+    (includes/form_fields.html): the form's errors, then its fields in rows. ``widths``
+    gives a field its Bootstrap column out of 12 from md up; fields fill a row in order
+    and a field without a width takes a row of its own."""
+
+    template_name = "includes/form_fields.html"
+    widths: dict[str, int] = {}
+
+    def rows(self) -> list[list[tuple]]:
+        rows, used = [], 12
+        for field in self.visible_fields():
+            width = self.widths.get(field.name, 12)
+            if used + width > 12:
+                rows.append([])
+                used = 0
+            rows[-1].append((field, width))
+            used += width
+        return rows
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -115,6 +132,8 @@ class StaffAddForm(StyledFormMixin, forms.Form):
 
 
 class StaffUpdateForm(StyledFormMixin, forms.ModelForm):
+    widths = {"role": 6, "phone": 6}
+
     class Meta:
         model = Membership
         fields = ["role", "phone"]
@@ -129,6 +148,8 @@ class StaffPasswordForm(forms.Form):
 
 
 class AccountNameForm(StyledFormMixin, forms.ModelForm):
+    widths = {"last_name": 7, "first_name": 5}
+
     class Meta:
         model = get_user_model()
         fields = ["last_name", "first_name"]

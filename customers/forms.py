@@ -425,6 +425,8 @@ def lookup_form_class(model):
 class ContactForm(StyledFormMixin, forms.Form):
     """An order's contact, typed by a manager (the orders app fills it from an order)."""
 
+    widths = {"phone": 6, "email": 6}
+
     name = forms.CharField(label=_("Full name"), max_length=200)
     phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
     email = forms.EmailField(label=_("Email"), required=False)
