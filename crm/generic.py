@@ -76,7 +76,10 @@ class TenantListView(TenantScopedMixin, TemplateView):
     def search(self, queryset, query: str):
         return queryset
 
-    def get_result(self, queryset, *, sort: str, after, before, size: int) -> ListResult:
+    def get_result(self, queryset, *, sort: str, after, before, size: int,
+                   count: bool = True) -> ListResult:
+        """One page of ``queryset`` (a selector's call); ``count`` is False when the view
+        fetches the count by its own request (``lazy_count``)."""
         raise NotImplementedError
 
     def get_columns(self) -> list:
