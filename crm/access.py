@@ -76,6 +76,11 @@ POLICY: dict[str, Rule] = {
     "order.return": Rule(Role.MANAGER, _("Record returns")),
     "order.refund": Rule(Role.MANAGER, _("Record money given back to a customer (refunds)")),
     "stats.recompute": Rule(Role.MANAGER, _("Recompute the order figures")),
+    "group.view": Rule(Role.STAFF, _("See customer groups and their members")),
+    "group.manage": Rule(Role.MANAGER, _("Create, edit, archive and recompute groups; add "
+                                         "and remove customers of a group")),
+    "filter.save": Rule(Role.COLLABORATOR, _("Save the customer list's filters for oneself")),
+    "filter.share": Rule(Role.MANAGER, _("Share a saved filter with the whole shop")),
     "settings.view": Rule(Role.MANAGER, _("Open the settings")),
     "settings.lists": Rule(Role.MANAGER, _("Edit sources, tags and care statuses")),
     "staff.view": Rule(Role.MANAGER, _("See the staff list")),

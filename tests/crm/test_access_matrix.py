@@ -55,6 +55,10 @@ EXPECTED = {
     "order.return": (MANAGERS, MANAGERS),
     "order.refund": (MANAGERS, MANAGERS),
     "stats.recompute": (MANAGERS, MANAGERS),
+    "group.view": (STAFF_UP, STAFF_UP),
+    "group.manage": (MANAGERS, MANAGERS),
+    "filter.save": (EVERYONE, EVERYONE),
+    "filter.share": (MANAGERS, MANAGERS),
     "settings.view": (MANAGERS, MANAGERS),
     "settings.lists": (MANAGERS, MANAGERS),
     "staff.view": (MANAGERS, MANAGERS),
@@ -210,7 +214,8 @@ SERVICE_DOORS = {
         tenant=w.tenant, actor=a, membership=w.members[COL], is_active=False),
 }
 # Actions without a write of their own: a page (or a read) is their door.
-READ_ONLY = {"dashboard.view", "customer.view", "order.view", "settings.view", "staff.view"}
+READ_ONLY = {"dashboard.view", "customer.view", "order.view", "settings.view", "staff.view",
+             "group.view"}
 
 
 def test_every_action_has_a_door():
