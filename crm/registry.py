@@ -8,7 +8,7 @@ Registering twice (``ready()`` may run again in tests) keeps one entry per key.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -98,34 +98,6 @@ customer_totals_providers: list[CustomerTotals] = []
 
 def register_customer_totals(entry: CustomerTotals) -> None:
     _put(customer_totals_providers, entry)
-
-
-# --- list extensions: columns, sorts, filters another app adds to a list --------------------
-
-@dataclass(frozen=True)
-class ListExtension:
-    """What an app adds to a list owned by another (``list_key``, e.g. "customers")."""
-
-    key: str
-    list_key: str
-    columns: list = field(default_factory=list)  # crm.tables.Column
-    default_columns: list[str] = field(default_factory=list)
-    # sort key -> (keyset order, annotations the order needs[, parts]); parts(queryset)
-    # may split the list for that sort (crm.pagination.keyset_paginate's parts)
-    sorts: dict = field(default_factory=dict)
-    filterset_mixins: list = field(default_factory=list)
-    select_related: list[str] = field(default_factory=list)
-
-
-list_extensions: list[ListExtension] = []
-
-
-def register_list_extension(extension: ListExtension) -> None:
-    _put(list_extensions, extension)
-
-
-def extensions_of(list_key: str) -> list[ListExtension]:
-    return [e for e in list_extensions if e.list_key == list_key]
 
 
 # --- demo data ------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ class Column:
 class ColumnChoice:
     """A list whose columns each user may show, hide and reorder (kept per shop and user
     in ``UserPreference`` under ``preference_key``). ``available`` and ``defaults`` are
-    callables so that columns other apps register (crm.registry.ListExtension) count."""
+    callables so that columns other apps register (the customer field registry) count."""
 
     preference_key: str
     available: Callable[[], list[Column]]

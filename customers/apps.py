@@ -10,7 +10,7 @@ class CustomersConfig(AppConfig):
         from crm import registry
         from crm.signals import tenant_created
 
-        from . import activity, dashboard, demo
+        from . import activity, dashboard, demo, field_defs
 
         tenant_created.connect(_seed_new_shop, dispatch_uid="customers.seed_defaults")
         for kind, label, icon, description in [
@@ -36,6 +36,7 @@ class CustomersConfig(AppConfig):
             ("history", _("Change history"), "customers:customer_history", 90),
         ]:
             registry.register_profile_tab(registry.ProfileTab(key, label, url_name, order))
+        field_defs.register()
         dashboard.register()
         activity.register()
 

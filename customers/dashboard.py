@@ -154,7 +154,8 @@ def not_contacted(ctx: DashboardContext) -> dict | None:
                  for row in rows],
         "count": count, "more": more,
         "has_customers": bool(rows) or mine.exists(),
-        "url": customer_list_url(**{field: member, "not_contacted": NOT_CONTACTED_DAYS}),
+        "url": customer_list_url(**{field: member, "noted_within": NOT_CONTACTED_DAYS,
+                                    "noted_mode": "not_within"}),
     }
 
 

@@ -1,133 +1,185 @@
-import datetime
+"""The customer list's filter panel, generated from the customer field registry.
+
+Each field with a ``panel`` place gets the boxes its type calls for, named after its
+``param``: a choice or a row of the shop -> a multiple select (``care_status=3&care_status=5``);
+a number or money -> ``<param>_min`` / ``<param>_max``; a date -> ``<param>_from`` /
+``<param>_to`` (dd/mm/yyyy); tags -> ``tags`` with ``tags_mode`` (any / all / none); "has /
+has no ... in the last N" -> ``<param>_within`` with ``<param>_mode``. The panel's values
+are read back as rule conditions (``CustomerFilterSet.conditions``) and filtered through
+the rule engine, so a list state and a group's rule are the same thing:
+``query_to_rule`` turns one into the other (saved filters, "Tạo nhóm từ bộ lọc").
+"""
 
 import django_filters
 from django import forms
-from django.db.models import Count, Exists, OuterRef, Q
-from django.utils import timezone
+from django.http import QueryDict
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from crm.filters import TenantFilterSet, date_filter, filter_from, filter_until
-from crm.models import Membership, Role
+from crm.filters import TenantFilterSet, date_filter
+from crm.money import MoneyFilter, MoneyInput
 
-from .models import (
-    PROVINCE_CHOICES,
-    CareStatus,
-    Customer,
-    CustomerNote,
-    CustomerTag,
-    Gender,
-    LifecycleStage,
-    MembershipState,
-    Source,
-    Tag,
-)
+from .fields import FieldType, panel_fields
+from .models import Customer
+from .rules import conditions_q
 
-MONTH_CHOICES = [(m, _("Month %(m)d") % {"m": m}) for m in range(1, 13)]
-GENDER_CHOICES = [*Gender.choices, ("unknown", _("Unknown"))]
-TAG_MODES = [("any", _("any of the tags")), ("all", _("all of the tags"))]
-NOT_CONTACTED_CHOICES = [(days, format_lazy(_("{days} days"), days=days)) for days in (30, 60, 90)]
+TAG_MODES = [("any", _("any of them")), ("all", _("all of them")), ("none", _("none of them"))]
+RECENT_MODES = [("within", _("has")), ("not_within", _("has none"))]
+BOOLEAN_CHOICES = [("yes", _("Yes")), ("no", _("No"))]
+SELECT_CLASS = "form-select form-select-sm"
 
 
-def _select(multiple=False):
+def _select(multiple=False, **attrs):
     """A filter's select; empty it reads "All" (single: FILTERS_EMPTY_CHOICE_LABEL, many: the
     placeholder Tom Select shows)."""
-    attrs = {"class": "form-select form-select-sm", "data-tom-select": ""}
+    attrs = {"class": SELECT_CLASS, "data-tom-select": "", **attrs}
     if multiple:
         return forms.SelectMultiple(attrs={**attrs, "placeholder": _("All")})
     return forms.Select(attrs=attrs)
 
 
+def _number(label, money: bool):
+    if money:
+        return MoneyFilter(label=label, widget=MoneyInput(
+            attrs={"class": "form-control form-control-sm"}))
+    return django_filters.NumberFilter(label=label, min_value=0, widget=forms.NumberInput(
+        attrs={"class": "form-control form-control-sm", "min": 0}))
+
+
+def panel_filters(entry) -> dict:
+    """The filter panel's boxes of one field, by query parameter."""
+    p, label = entry.param_name, entry.label
+    kind = entry.type
+    if kind in (FieldType.NUMBER, FieldType.MONEY, FieldType.DAYS):
+        money = kind == FieldType.MONEY
+        return {f"{p}_min": _number(format_lazy(_("{field} from"), field=label), money),
+                f"{p}_max": _number(format_lazy(_("{field} to"), field=label), money)}
+    if kind == FieldType.DATE:
+        return {f"{p}_from": date_filter(format_lazy(_("{field} from"), field=label), None),
+                f"{p}_to": date_filter(format_lazy(_("{field} to"), field=label), None)}
+    if kind == FieldType.TEXT:
+        return {p: django_filters.CharFilter(label=label, widget=forms.TextInput(
+            attrs={"class": "form-control form-control-sm"}))}
+    if kind == FieldType.BOOLEAN:
+        return {p: django_filters.ChoiceFilter(label=label, choices=BOOLEAN_CHOICES,
+                                               widget=_select())}
+    if kind == FieldType.RECENT:
+        return {
+            f"{p}_within": django_filters.ChoiceFilter(
+                label=format_lazy(_("{field}: in the last"), field=label),
+                choices=list(entry.windows), widget=_select()),
+            f"{p}_mode": django_filters.ChoiceFilter(
+                label=_("Within that time"), choices=RECENT_MODES, empty_label=None,
+                widget=forms.Select(attrs={"class": SELECT_CLASS,
+                                           "data-clean-default": "within"})),
+        }
+    if entry.queryset is not None:
+        boxes = {p: django_filters.ModelMultipleChoiceFilter(
+            label=label, queryset=entry.queryset(), widget=_select(True))}
+        if kind == FieldType.MULTI:
+            boxes[f"{p}_mode"] = django_filters.ChoiceFilter(
+                label=_("Match"), choices=TAG_MODES, empty_label=None,
+                widget=forms.Select(attrs={"class": SELECT_CLASS, "data-clean-default": "any"}))
+        return boxes
+    choices = [(value, text) for value, text, _group in entry.choices(None)]
+    return {p: django_filters.MultipleChoiceFilter(label=label, choices=choices,
+                                                   widget=_select(True))}
+
+
+def panel_conditions(entry, data: dict) -> list[dict]:
+    """The conditions the panel's boxes of ``entry`` hold (``data``: the cleaned form)."""
+    p, key, kind = entry.param_name, entry.key, entry.type
+
+    def cond(op, value=None):
+        return {"field": key, "op": op, "value": value}
+
+    if kind in (FieldType.NUMBER, FieldType.MONEY, FieldType.DAYS):
+        low, high = data.get(f"{p}_min"), data.get(f"{p}_max")
+        low = None if low is None else int(low)
+        high = None if high is None else int(high)
+        if low is not None and high is not None:
+            return [cond("between", [min(low, high), max(low, high)])]
+        if low is not None:
+            return [cond("gte", low)]
+        return [cond("lte", high)] if high is not None else []
+    if kind == FieldType.DATE:
+        start, end = data.get(f"{p}_from"), data.get(f"{p}_to")
+        if start and end:
+            return [cond("between", sorted([start.isoformat(), end.isoformat()]))]
+        if start:
+            return [cond("from", start.isoformat())]
+        return [cond("to", end.isoformat())] if end else []
+    if kind == FieldType.TEXT:
+        return [cond("contains", data[p].strip())] if (data.get(p) or "").strip() else []
+    if kind == FieldType.BOOLEAN:
+        return [cond(data[p])] if data.get(p) else []
+    if kind == FieldType.RECENT:
+        window = data.get(f"{p}_within")
+        return [cond(data.get(f"{p}_mode") or "within", int(window))] if window else []
+    values = data.get(p)
+    if not values:
+        return []
+    values = [getattr(v, "pk", v) for v in values]
+    if kind == FieldType.MONTH:
+        values = [int(v) for v in values]
+    if kind == FieldType.MULTI:
+        return [cond(data.get(f"{p}_mode") or "any", values)]
+    return [cond("in", values)]
+
+
 class CustomerFilterSet(TenantFilterSet):
-    # distinct=False: one value per customer, so no duplicate rows to remove. django-filter's
-    # default SELECT DISTINCT made PostgreSQL sort every matching customer with all the
-    # list's joined columns before the LIMIT (one care status of a million: 2 to 4 s).
-    care_status = django_filters.ModelMultipleChoiceFilter(
-        label=_("Care status"), queryset=CareStatus.objects.all(), widget=_select(True),
-        distinct=False)
-    lifecycle_stage = django_filters.MultipleChoiceFilter(
-        label=_("Lifecycle stage"), choices=LifecycleStage.choices, widget=_select(True),
-        distinct=False)
-    membership_state = django_filters.MultipleChoiceFilter(
-        label=_("Membership"), choices=MembershipState.choices, widget=_select(True),
-        distinct=False)
-    source = django_filters.ModelChoiceFilter(
-        label=_("Source"), queryset=Source.objects.select_related("parent"),
-        method="filter_source", widget=_select())
-    tags = django_filters.ModelMultipleChoiceFilter(
-        label=_("Tags"), queryset=Tag.objects.select_related("group"), method="filter_tags",
-        widget=_select(True))
-    tags_mode = django_filters.ChoiceFilter(
-        label=_("Match"), choices=TAG_MODES, method="filter_nothing", empty_label=None,
-        widget=forms.Select(attrs={"class": "form-select form-select-sm",
-                                   "data-clean-default": "any"}))
-    assigned_staff = django_filters.ModelChoiceFilter(
-        label=_("Staff in charge"), widget=_select(),
-        queryset=Membership.objects.exclude(role=Role.COLLABORATOR).select_related("user"))
-    collaborator = django_filters.ModelChoiceFilter(
-        label=_("Collaborator"), widget=_select(),
-        queryset=Membership.objects.filter(role=Role.COLLABORATOR).select_related("user"))
-    province_code = django_filters.ChoiceFilter(label=_("Province / city"),
-                                                choices=PROVINCE_CHOICES, widget=_select())
-    gender = django_filters.ChoiceFilter(label=_("Gender"), choices=GENDER_CHOICES,
-                                         method="filter_gender", widget=_select())
-    birth_month = django_filters.ChoiceFilter(label=_("Birthday month"), choices=MONTH_CHOICES,
-                                              widget=_select())
-    created_from = date_filter(_("Created from"), "filter_created_from")
-    created_to = date_filter(_("Created to"), "filter_created_to")
-    not_contacted = django_filters.ChoiceFilter(
-        label=_("No note for"), choices=NOT_CONTACTED_CHOICES, method="filter_not_contacted",
-        widget=_select())
+    """The panel's boxes (added by ``customer_filterset`` from the registry) read back as
+    rule conditions; the queryset is filtered by the rule engine, not box by box."""
 
     class Meta:
         model = Customer
         fields: list[str] = []
 
-    def filter_nothing(self, queryset, name, value):
-        return queryset
+    def conditions(self) -> list[dict]:
+        if not self.is_bound or not self.form.is_valid():
+            return []
+        data = self.form.cleaned_data
+        return [c for entry in panel_fields() for c in panel_conditions(entry, data)]
 
-    def filter_source(self, queryset, name, value):
-        if value.parent_id is None:
-            return queryset.filter(Q(source=value) | Q(source__parent=value))
-        return queryset.filter(source=value)
+    def filter_queryset(self, queryset):
+        conditions = self.conditions()
+        return queryset.filter(conditions_q(self.tenant, conditions)) if conditions else queryset
 
-    def filter_tags(self, queryset, name, value):
-        tags = list(value)
-        if not tags:
-            return queryset
-        links = CustomerTag.objects.for_tenant(self.tenant).filter(tag__in=tags)
-        if self.form.cleaned_data.get("tags_mode") == "all":
-            holders = (links.values("customer_id").annotate(n=Count("tag_id", distinct=True))
-                       .filter(n=len(tags)).values("customer_id"))
-            return queryset.filter(pk__in=holders)
-        return queryset.filter(Exists(links.filter(customer=OuterRef("pk"))))
+    @property
+    def panel_sections(self) -> list:
+        """The common filters, then "More filters" folded unless one of them is set."""
+        form = self.form
 
-    def filter_gender(self, queryset, name, value):
-        return queryset.filter(gender="" if value == "unknown" else value)
+        def bound(place):
+            return [form[name] for entry in panel_fields() if entry.panel == place
+                    for name in panel_filters(entry) if name in form.fields]
 
-    def filter_created_from(self, queryset, name, value):
-        return filter_from(queryset, "created_at", value)
-
-    def filter_created_to(self, queryset, name, value):
-        return filter_until(queryset, "created_at", value)
-
-    def filter_not_contacted(self, queryset, name, value):
-        """No note (the contact log) written in the last ``value`` days, or never."""
-        since = timezone.now() - datetime.timedelta(days=int(value))
-        recent = CustomerNote.objects.for_tenant(self.tenant).filter(
-            customer=OuterRef("pk"), created_at__gte=since)
-        return queryset.filter(~Exists(recent))
+        more = bound("more")
+        return [{"title": "", "fields": bound("main")},
+                {"title": _("More filters"), "fields": more,
+                 "open": any(self.data.get(f.name) for f in more)}]
 
 
 def customer_filterset() -> type[CustomerFilterSet]:
-    """The list's FilterSet with the filters other apps registered (orders: spend...)."""
-    from .columns import extensions
+    """The list's FilterSet with the boxes of every registered panel field (built once per
+    set of fields: an app's ``ready()`` may register more)."""
+    keys = tuple(f.key for f in panel_fields())
+    if keys not in _BUILT:
+        filters = {name: box for entry in panel_fields()
+                   for name, box in panel_filters(entry).items()}
+        _BUILT[keys] = type("CustomerFilterSet", (CustomerFilterSet,), filters)
+    return _BUILT[keys]
 
-    mixins = tuple(m for ext in extensions() for m in ext.filterset_mixins)
-    if mixins not in _COMBINED:
-        _COMBINED[mixins] = (type("CustomerFilterSet", (CustomerFilterSet, *mixins), {})
-                             if mixins else CustomerFilterSet)
-    return _COMBINED[mixins]
+
+_BUILT: dict = {}
 
 
-_COMBINED: dict = {}
+def query_to_rule(tenant, query: str) -> dict:
+    """The customer list's query string as a rule document: the panel's filters, and the
+    search box as a "keyword" condition. Invalid boxes are left out, as the list does."""
+    data = QueryDict(query or "")
+    filterset = customer_filterset()(data, queryset=Customer.objects.none(), tenant=tenant)
+    conditions = filterset.conditions()
+    if keyword := data.get("q", "").strip():
+        conditions.insert(0, {"field": "keyword", "op": "contains", "value": keyword})
+    return {"conditions": conditions}

@@ -9,22 +9,13 @@ from crm import access
 from crm.models import Membership
 from crm.pagination import ListResult, capped_count, keyset_paginate
 
-from .columns import all_columns, extensions
+from .columns import all_columns, list_related, list_sorts
 from .models import CareStatus, Customer, CustomerEmail, CustomerPhone, Source, Tag, TagGroup
 from .normalize import PHONE_CHARS, fold, normalize_email, phone_digits_for_search
 
 CODE_QUERY = re.compile(r"^\s*kh\s*0*(\d{1,12})\s*$", re.IGNORECASE)
 MIN_PHONE_DIGITS = 4
 
-# Sort keys offered on the list: name -> keyset order (last key unique).
-SORTS = {
-    "name": ["search_name", "id"],
-    "-name": ["-search_name", "-id"],
-    "code": ["number"],
-    "-code": ["-number"],
-    "created": ["created_at", "id"],
-    "-created": ["-created_at", "-id"],
-}
 DEFAULT_SORT = "-created"
 
 
@@ -94,7 +85,7 @@ def customer_list_queryset(queryset: QuerySet, columns=None) -> QuerySet:
     of every column when ``columns`` is None (the profile, the merge page)."""
     if columns is None:
         columns = all_columns()
-        related = [name for ext in extensions() for name in ext.select_related]
+        related = list_related()
     else:
         related = []
     related += [path for col in columns for path in col.related]
@@ -110,15 +101,6 @@ def _list_rows(page: list, columns=None) -> QuerySet:
     """A list page's rows, by primary key, with what a row shows (see keyset_paginate)."""
     return customer_list_queryset(Customer.objects.for_tenant(page[0].tenant_id)
                                   .filter(pk__in=[row.pk for row in page]), columns)
-
-
-def list_sorts() -> dict:
-    """Sort key -> (keyset order, annotations[, parts]), the list's own and those of other
-    apps; ``parts(queryset)`` may split the list for the sort (keyset_paginate's parts)."""
-    sorts = {key: (order, {}) for key, order in SORTS.items()}
-    for ext in extensions():
-        sorts.update(ext.sorts)
-    return sorts
 
 
 def customer_list(*, queryset: QuerySet, sort: str, after: str | None, before: str | None,

@@ -9,5 +9,9 @@ class GroupsConfig(AppConfig):
     def ready(self):
         from crm import registry
 
+        from . import field_defs
+
+        field_defs.register()
+
         registry.register_profile_tab(registry.ProfileTab(
             "groups", _("Groups"), "groups:customer_groups", 60))

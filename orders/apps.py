@@ -10,7 +10,7 @@ class OrdersConfig(AppConfig):
         from crm import audit, registry
         from customers.signals import customers_merged
 
-        from . import activity, dashboard, extensions, receivers
+        from . import activity, dashboard, extensions, field_defs, receivers
 
         registry.register_nav_entry(registry.NavEntry(
             "orders", _("Orders"), "orders:order_list", "ti-receipt", 40, "order.view"))
@@ -19,7 +19,7 @@ class OrdersConfig(AppConfig):
                 key, label, f"orders:customer_{key}", order, action="order.view"))
         registry.register_customer_totals(registry.CustomerTotals(
             "orders", extensions.customer_totals))
-        extensions.register_customer_list_extensions()
+        field_defs.register()
         customers_merged.connect(receivers.move_orders_on_merge,
                                  dispatch_uid="orders.move_orders_on_merge")
         registry.register_settings_section(registry.SettingsSection(

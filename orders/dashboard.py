@@ -97,7 +97,7 @@ def debt(ctx: DashboardContext) -> dict:
         "label": _("Debt outstanding"), "icon": "ti-alert-triangle", "tone": "red",
         "money": True, "value": figures["total"],
         "count": figures["customers"], "count_label": pgettext_lazy("dashboard", "customers owe"),
-        "url": customer_list_url(has_debt="true"),
+        "url": customer_list_url(debt_min=1),
     }
 
 

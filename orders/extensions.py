@@ -1,23 +1,13 @@
 """What the orders app adds to the customers app's screens: profile tabs, the totals on
-the overview card, and the customer list's spend / order columns, sorts and filters."""
+the overview card, and demo orders (its customer fields are in orders/field_defs.py)."""
 
 import datetime
 import random
 
-import django_filters
-from django import forms
-from django.db.models import Exists, F, OuterRef, Q, Value
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm.filters import date_filter, filter_from, filter_until
-from crm.money import MoneyFilter, MoneyInput
-from crm.registry import ListExtension, register_list_extension
-from crm.tables import Column
-
-from . import stats as aggregates
-from .models import CustomerStats, Order, OrderStatus
+from .models import OrderStatus
 from .selectors import customer_order_summary
 
 PROFILE_TABS = [
@@ -34,144 +24,6 @@ def customer_totals(customer) -> dict:
     return {"delivered_orders": summary.delivered_orders, "total_spend": summary.total_spend,
             "spend_3_months": summary.spend_3_months, "average_order": summary.average_order,
             "last_order_date": summary.last_order_at, "debt": summary.debt}
-
-
-def _number(label):
-    return django_filters.NumberFilter(label=label, method="filter_stats", widget=forms.NumberInput(
-        attrs={"class": "form-control form-control-sm", "min": 0}))
-
-
-def _money(label):
-    return MoneyFilter(label=label, method="filter_stats",
-                       widget=MoneyInput(attrs={"class": "form-control form-control-sm"}))
-
-
-MONTH_WINDOWS = [(1, _("1 month")), (2, _("2 months")), (3, _("3 months")), (6, _("6 months"))]
-
-
-class OrderFilters(django_filters.FilterSet):
-    spend_min = _money(_("Total spend from (đ)"))
-    spend_max = _money(_("Total spend to (đ)"))
-    orders_min = _number(_("Delivered orders from"))
-    orders_max = _number(_("Delivered orders to"))
-    has_debt = django_filters.BooleanFilter(
-        label=_("Has debt"), method="filter_debt",
-        widget=forms.Select(attrs={"class": "form-select form-select-sm"},
-                            choices=[("", _("All")), ("true", _("Yes")), ("false", _("No"))]))
-    ordered_within = django_filters.ChoiceFilter(
-        label=_("Orders in the last"), choices=MONTH_WINDOWS, method="filter_nothing",
-        widget=forms.Select(attrs={"class": "form-select form-select-sm"}))
-    ordered_mode = django_filters.ChoiceFilter(
-        label=_("Within that time"), method="filter_recent", empty_label=None,
-        choices=[("with", _("has orders")), ("without", _("has no orders"))],
-        widget=forms.Select(attrs={"class": "form-select form-select-sm",
-                                   "data-clean-default": "with"}))
-    # Customers with an order delivered in these days (the dashboard's "customers who
-    # bought" links here); one Exists per customer, index-only on order_stats_idx.
-    bought_from = date_filter(_("Bought from"), "filter_bought")
-    bought_to = date_filter(_("Bought to"), "filter_bought")
-
-    STATS_LOOKUPS = {"spend_min": "stats__total_spend__gte", "spend_max": "stats__total_spend__lte",
-                     "orders_min": "stats__delivered_orders__gte",
-                     "orders_max": "stats__delivered_orders__lte"}
-
-    def filter_stats(self, queryset, name, value):
-        if value in (None, ""):
-            return queryset
-        if name.endswith("_min") and value <= 0:
-            return queryset
-        lookup = self.STATS_LOOKUPS[name]
-        if name.endswith("_max"):
-            # A customer without a stats row has spent nothing: "up to X" includes them.
-            return queryset.filter(Q(**{lookup: value}) | Q(stats__isnull=True))
-        return queryset.filter(**{lookup: value})
-
-    def filter_debt(self, queryset, name, value):
-        if value is None:
-            return queryset
-        return queryset.filter(stats__debt__gt=0) if value else \
-            queryset.filter(Q(stats__debt=0) | Q(stats__isnull=True))
-
-    def filter_recent(self, queryset, name, value):
-        months = self.form.cleaned_data.get("ordered_within")
-        if not months:
-            return queryset
-        since = aggregates.vietnam_now() - aggregates.relativedelta(months=int(months))
-        recent = Exists(Order.objects.filter(tenant=self.tenant, customer=OuterRef("pk"),
-                                             status=OrderStatus.DELIVERED,
-                                             delivered_at__gte=since))
-        return queryset.filter(recent) if value == "with" else queryset.filter(~recent)
-
-    def filter_bought(self, queryset, name, value):
-        start = self.form.cleaned_data.get("bought_from")
-        if name == "bought_to" and start:
-            return queryset  # bought_from's call took both days
-        delivered = Order.objects.filter(tenant=self.tenant, customer=OuterRef("pk"),
-                                         status=OrderStatus.DELIVERED)
-        if start:
-            delivered = filter_from(delivered, "delivered_at", start)
-        if end := self.form.cleaned_data.get("bought_to"):
-            delivered = filter_until(delivered, "delivered_at", end)
-        return queryset.filter(Exists(delivered))
-
-
-EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
-
-
-class StatsSortParts:
-    """The customer list sorted by a stats column, as two parts for keyset_paginate: the
-    customers whose value is above the column's floor (an index walk of the stats table,
-    tenant first) and the others (no stats row yet, or the floor: the customers' own
-    order). Sorting COALESCE(stats.column, floor) over the LEFT JOIN sorted every customer
-    of the shop: 350 ms at a million, a few ms in parts."""
-
-    def __init__(self, name: str, column: str, floor):
-        self.name, self.column, self.floor = name, column, floor
-
-    def __call__(self, queryset):
-        tenant_id = queryset.tenant_id_filtered()
-        if tenant_id is None:
-            return None
-        field = f"stats__{self.column}"
-        output = CustomerStats._meta.get_field(self.column)
-        above = queryset.filter(**{"stats__tenant_id": tenant_id, f"{field}__gt": self.floor})
-        rest = queryset.filter(Q(stats__isnull=True) | Q(**{f"{field}__isnull": True})
-                               | Q(**{f"{field}__lte": self.floor}))
-        return [above.annotate(**{self.name: F(field)}),
-                rest.annotate(**{self.name: Value(self.floor, output_field=output)})]
-
-
-def _stats_sort(key: str, column: str, floor) -> dict:
-    """The ascending and descending sorts ``key`` on a stats column."""
-    name = f"sort_{key}"
-    annotations = {name: Coalesce(f"stats__{column}", Value(floor))}
-    parts = StatsSortParts(name, column, floor)
-    return {key: ([name, "id"], annotations, parts),
-            f"-{key}": ([f"-{name}", "-id"], annotations, parts)}
-
-
-def register_customer_list_extensions() -> None:
-    register_list_extension(ListExtension(
-        key="orders", list_key="customers",
-        columns=[
-            Column("orders", _("Orders"), "orders",
-                   cell="orders/cells.html#orders", css="text-end", related=("stats",)),
-            Column("spend", _("Total spend"), "spend",
-                   cell="orders/cells.html#spend", css="text-end", related=("stats",)),
-            Column("last_order", _("Last order"), "last_order",
-                   cell="orders/cells.html#last_order", css="text-end",
-                   related=("stats",)),
-            Column("debt", _("Debt"), "debt",
-                   cell="orders/cells.html#debt", css="text-end", related=("stats",)),
-        ],
-        default_columns=["spend", "last_order"],
-        sorts={**_stats_sort("spend", "total_spend", 0),
-               **_stats_sort("orders", "delivered_orders", 0),
-               **_stats_sort("debt", "debt", 0),
-               **_stats_sort("last_order", "last_order_at", EPOCH)},
-        filterset_mixins=[OrderFilters],
-        select_related=["stats"],
-    ))
 
 
 def seed_demo_orders(tenant, memberships, count: int, seed: int = 2026) -> int:
