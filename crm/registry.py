@@ -100,6 +100,52 @@ def register_customer_totals(entry: CustomerTotals) -> None:
     _put(customer_totals_providers, entry)
 
 
+# --- toolbars above a list: a strip another app adds (saved filter chips) ------------------
+
+@dataclass(frozen=True)
+class ListToolbar:
+    """A strip an app shows above a list owned by another (``list_key``, e.g. "customers").
+
+    ``context(request, list_context) -> dict | None`` gives ``template`` its values as
+    ``toolbar`` (None: nothing to show); ``list_context`` is the list's own context (its
+    columns, query). It runs for the whole page only, never for the table's htmx requests,
+    so its queries count once per visit. Shown to members the access table allows
+    ``action``, in ``order``.
+    """
+
+    key: str
+    list_key: str
+    template: str
+    context: Callable[[Any, dict], dict | None]
+    order: int = 100
+    action: str = "customer.view"
+
+
+list_toolbars: list[ListToolbar] = []
+
+
+def register_list_toolbar(toolbar: ListToolbar) -> None:
+    _put(list_toolbars, toolbar, sort=lambda t: t.order)
+
+
+def toolbars_of(list_key: str) -> list[ListToolbar]:
+    return [t for t in list_toolbars if t.list_key == list_key]
+
+
+def toolbar_blocks(list_key: str, request, list_context: dict) -> list[dict]:
+    """What the list's template includes: ``{"template", "toolbar"}`` per shown toolbar."""
+    from . import access
+
+    blocks = []
+    for toolbar in toolbars_of(list_key):
+        if not access.can(getattr(request, "membership", None), toolbar.action):
+            continue
+        data = toolbar.context(request, list_context)
+        if data is not None:
+            blocks.append({"template": toolbar.template, "toolbar": data})
+    return blocks
+
+
 # --- demo data ------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

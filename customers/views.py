@@ -62,9 +62,13 @@ class CustomerListView(CustomerScopedMixin, TenantListView):
         return selectors.customer_list(queryset=queryset, columns=self.shown_columns, **page)
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(
+        context = super().get_context_data(
             bulk_form=BulkActionForm(tenant=self.tenant, actor=self.actor),
             can_bulk=access.can(self.actor, "customer.bulk_edit"), **kwargs)
+        if self.template_name in self.get_template_names():  # the page, not the table's htmx
+            # Strips other apps add above the list (groups: the saved filter chips).
+            context["list_toolbars"] = registry.toolbar_blocks("customers", self.request, context)
+        return context
 
 
 class CustomerBulkActionView(ReturnURLMixin, CustomerScopedMixin, View):
