@@ -204,12 +204,16 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# Nightly jobs (Vietnam time): aggregates first, then the lifecycle rules that read them.
+# Nightly jobs (Vietnam time): aggregates first, then the lifecycle rules that read them,
+# then the groups' members.
 CELERY_BEAT_SCHEDULE = {
     "aggregates-nightly": {"task": "orders.aggregates_recompute_all",
                            "schedule": crontab(hour=2, minute=0)},
     "lifecycle-nightly": {"task": "orders.lifecycle_recompute_all",
                           "schedule": crontab(hour=3, minute=0)},
+    # Groups by conditions read the figures and the stages computed above.
+    "groups-nightly": {"task": "groups.groups_recompute_nightly",
+                       "schedule": crontab(hour=3, minute=30)},
 }
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

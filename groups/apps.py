@@ -15,3 +15,13 @@ class GroupsConfig(AppConfig):
 
         registry.register_profile_tab(registry.ProfileTab(
             "groups", _("Groups"), "groups:customer_groups", 60))
+        # Recompute groups by conditions after large changes of what their rules read.
+        from customers.signals import customers_bulk_changed
+        from orders.signals import aggregates_recomputed
+
+        from . import receivers
+
+        aggregates_recomputed.connect(receivers.recompute_after_aggregates,
+                                      dispatch_uid="groups.recompute_after_aggregates")
+        customers_bulk_changed.connect(receivers.recompute_after_bulk_change,
+                                       dispatch_uid="groups.recompute_after_bulk_change")

@@ -24,8 +24,8 @@ from customers.normalize import normalize_email, normalize_phone
 from customers.selectors import can_see_customer, contact_owners
 
 from . import stats as aggregates
-from .models import MonthlySpend, Order, OrderLine, OrderStatus, Payment, Return
-from .signals import order_delivered
+from .models import CustomerStats, MonthlySpend, Order, OrderLine, OrderStatus, Payment, Return
+from .signals import aggregates_recomputed, order_delivered
 
 # Which status changes staff and channels may make. Returned is reached through returns.
 STATUS_TRANSITIONS = {
@@ -445,6 +445,7 @@ def aggregates_recompute(*, tenant_id: int, customer_ids=None, job_id: str | Non
     progress.update(finished=True, changed=changed, done=progress["total"])
     if job_id:
         cache.set(_progress_key(tenant.pk, job_id), progress, 3600)
+    aggregates_recomputed.send(sender=CustomerStats, tenant=tenant, changed=changed)
     return changed
 
 
@@ -452,8 +453,6 @@ def aggregates_recompute(*, tenant_id: int, customer_ids=None, job_id: str | Non
 def lifecycle_recompute(*, tenant: Tenant) -> dict:
     """Nightly: VIP back to Đã mua hàng when no month of the window qualifies any more;
     VIP / Đã mua hàng for customers whose stats say so (repairs any drift)."""
-    from .models import CustomerStats
-
     window = MonthlySpend.objects.filter(customer_id=OuterRef("pk"),
                                          month__gte=aggregates.vip_window_start(tenant),
                                          spend__gte=tenant.vip_threshold)
