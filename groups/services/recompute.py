@@ -113,6 +113,7 @@ def target_sql(tenant, group) -> tuple[str, list]:
 
 # {target}: target_sql(). Every sub-statement sees the same snapshot, taken after the group
 # lock: "gone" and "new" compare the target with the members as they were before it.
+# run_id is cast: a NULL parameter has no type inside a UNION.
 DIFF_POSTGRESQL = """
 WITH target AS MATERIALIZED ({target}),
 gone AS (
@@ -131,9 +132,9 @@ new AS (
 ),
 events AS (
     INSERT INTO {events} (tenant_id, group_id, customer_id, joined, at, run_id)
-    SELECT %s, %s, customer_id, TRUE, %s, %s FROM new
+    SELECT %s, %s, customer_id, TRUE, %s, %s::bigint FROM new
     UNION ALL
-    SELECT %s, %s, customer_id, FALSE, %s, %s FROM gone
+    SELECT %s, %s, customer_id, FALSE, %s, %s::bigint FROM gone
     RETURNING joined
 )
 SELECT count(*) FILTER (WHERE joined), count(*) FILTER (WHERE NOT joined),
