@@ -281,7 +281,7 @@ def build_cases(tenant, s: dict) -> list[Case]:
         Case("filter", "total spend from 20,000,000", c_list, {"spend_min": 20_000_000}),
         Case("filter", "total spend up to 500,000", c_list, {"spend_max": 500_000}),
         Case("filter", "delivered orders from 20", c_list, {"orders_min": 20}),
-        Case("filter", "has debt", c_list, {"has_debt": "true"}),
+        Case("filter", "has debt", c_list, {"debt_min": 1}),
         Case("filter", "ordered in the last month", c_list,
              {"ordered_within": 1, "ordered_mode": "with"}),
         Case("filter", "no order in the last 6 months", c_list,

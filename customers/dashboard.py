@@ -155,7 +155,7 @@ def not_contacted(ctx: DashboardContext) -> dict | None:
         "count": count, "more": more,
         "has_customers": bool(rows) or mine.exists(),
         "url": customer_list_url(**{field: member, "noted_within": NOT_CONTACTED_DAYS,
-                                    "noted_mode": "not_within"}),
+                                    "noted_mode": "without"}),
     }
 
 

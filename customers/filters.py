@@ -24,7 +24,7 @@ from .models import Customer
 from .rules import conditions_q
 
 TAG_MODES = [("any", _("any of them")), ("all", _("all of them")), ("none", _("none of them"))]
-RECENT_MODES = [("within", _("has")), ("not_within", _("has none"))]
+RECENT_MODES = [("with", _("has")), ("without", _("has none"))]
 BOOLEAN_CHOICES = [("yes", _("Yes")), ("no", _("No"))]
 SELECT_CLASS = "form-select form-select-sm"
 
@@ -71,7 +71,7 @@ def panel_filters(entry) -> dict:
             f"{p}_mode": django_filters.ChoiceFilter(
                 label=_("Within that time"), choices=RECENT_MODES, empty_label=None,
                 widget=forms.Select(attrs={"class": SELECT_CLASS,
-                                           "data-clean-default": "within"})),
+                                           "data-clean-default": "with"})),
         }
     if entry.queryset is not None:
         boxes = {p: django_filters.ModelMultipleChoiceFilter(
@@ -115,7 +115,8 @@ def panel_conditions(entry, data: dict) -> list[dict]:
         return [cond(data[p])] if data.get(p) else []
     if kind == FieldType.RECENT:
         window = data.get(f"{p}_within")
-        return [cond(data.get(f"{p}_mode") or "within", int(window))] if window else []
+        op = "not_within" if data.get(f"{p}_mode") == "without" else "within"
+        return [cond(op, int(window))] if window else []
     values = data.get(p)
     if not values:
         return []

@@ -74,5 +74,5 @@ def test_refresh_button_and_kpi_link(page, shop, browser_login):
     page.get_by_test_id("dashboard-refresh").get_by_role("button").click()
     page.wait_for_url("**/admin/")
     page.get_by_test_id("kpi-orders.debt").click()
-    page.wait_for_url("**/admin/customers/?has_debt=true")
+    page.wait_for_url("**/admin/customers/?debt_min=1")
     expect(page.get_by_test_id("result-count")).to_contain_text("8")

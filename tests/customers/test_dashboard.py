@@ -138,7 +138,7 @@ def test_my_customers_not_contacted_for_30_days(owner, staff, collaborator):
     assert data["rows"][1]["last_contact"].date() == (NOW - datetime.timedelta(days=40)).date()
     assert (data["count"], data["more"], data["has_customers"]) == (2, False, True)
     assert data["url"] == (f"/admin/customers/?assigned_staff={staff.pk}"
-                           "&noted_within=30&noted_mode=not_within")
+                           "&noted_within=30&noted_mode=without")
     empty = dashboard.not_contacted(ctx(collaborator))
     assert (empty["rows"], empty["has_customers"]) == ([], False)
     assert "collaborator=" in empty["url"]

@@ -3,7 +3,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from customers.filters import CustomerFilterSet
+from customers.filters import customer_filterset
 from customers.models import Customer, CustomerTag
 from tests.customers.factories import CustomerFactory, TagFactory
 
@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 
 def names(tenant, **params):
-    fs = CustomerFilterSet(params, queryset=Customer.objects.for_tenant(tenant), tenant=tenant)
+    fs = customer_filterset()(params, queryset=Customer.objects.for_tenant(tenant), tenant=tenant)
     return set(fs.qs.values_list("full_name", flat=True))
 
 
@@ -67,13 +67,13 @@ def test_filter_created_range_uses_vietnam_days(tenant):
 
 def test_filter_choices_of_other_shop_are_refused(tenant, other_tenant, lists):
     foreign = TagFactory(tenant=other_tenant)
-    fs = CustomerFilterSet({"tags": [foreign.pk]}, queryset=Customer.objects.for_tenant(tenant),
+    fs = customer_filterset()({"tags": [foreign.pk]}, queryset=Customer.objects.for_tenant(tenant),
                            tenant=tenant)
     assert not fs.form.is_valid()
     assert foreign not in fs.form.fields["tags"].queryset
 
 
-MODE_FILTERS = {"tags_mode", "ordered_mode"}  # "how to match", not a filter: no "All"
+MODE_FILTERS = {"tags_mode", "ordered_mode", "noted_mode"}  # "how to match", not a filter: no "All"
 
 
 @pytest.mark.parametrize("filterset_path", ["customers.filters.customer_filterset",
@@ -111,6 +111,6 @@ def test_single_valued_filters_add_no_distinct(tenant, lists):
     CustomerFactory(tenant=tenant, full_name="A", care_status=s1, lifecycle_stage="new")
     params = {"care_status": [s1.pk, s2.pk], "lifecycle_stage": ["new", "potential"],
               "membership_state": ["guest", "pending"]}
-    fs = CustomerFilterSet(params, queryset=Customer.objects.for_tenant(tenant), tenant=tenant)
+    fs = customer_filterset()(params, queryset=Customer.objects.for_tenant(tenant), tenant=tenant)
     assert not fs.qs.query.distinct
     assert list(fs.qs.values_list("full_name", flat=True)) == ["A"]
