@@ -137,8 +137,11 @@ class CustomerFilterSet(TenantFilterSet):
         fields: list[str] = []
 
     def conditions(self) -> list[dict]:
-        if not self.is_bound or not self.form.is_valid():
+        """The valid boxes as conditions; a box with an error is left out (as
+        django-filter does), the others still filter."""
+        if not self.is_bound:
             return []
+        self.form.full_clean()
         data = self.form.cleaned_data
         return [c for entry in panel_fields() for c in panel_conditions(entry, data)]
 

@@ -30,8 +30,8 @@ def test_filter_source_group_includes_its_channels(tenant, lists):
     website = lists["sources"].get(code="website")
     CustomerFactory(tenant=tenant, full_name="S", source=shopee)
     CustomerFactory(tenant=tenant, full_name="W", source=website)
-    assert names(tenant, source=shopee.parent_id) == {"S"}
-    assert names(tenant, source=website.pk) == {"W"}
+    assert names(tenant, source=[shopee.parent_id]) == {"S"}
+    assert names(tenant, source=[website.pk]) == {"W"}
 
 
 def test_filter_tags_any_and_all(tenant):
@@ -48,12 +48,12 @@ def test_filter_staff_collaborator_province_gender_birth_month(tenant, staff, co
     CustomerFactory(tenant=tenant, full_name="X", assigned_staff=staff, province_code=79,
                     gender="female", birth_month=8, birth_day=15)
     CustomerFactory(tenant=tenant, full_name="Y", collaborator=collaborator, gender="")
-    assert names(tenant, assigned_staff=staff.pk) == {"X"}
-    assert names(tenant, collaborator=collaborator.pk) == {"Y"}
-    assert names(tenant, province_code=79) == {"X"}
-    assert names(tenant, gender="female") == {"X"}
-    assert names(tenant, gender="unknown") == {"Y"}
-    assert names(tenant, birth_month=8) == {"X"}
+    assert names(tenant, assigned_staff=[staff.pk]) == {"X"}
+    assert names(tenant, collaborator=[collaborator.pk]) == {"Y"}
+    assert names(tenant, province_code=[79]) == {"X"}
+    assert names(tenant, gender=["female"]) == {"X"}
+    assert names(tenant, gender=["unknown"]) == {"Y"}
+    assert names(tenant, birth_month=[8]) == {"X"}
 
 
 def test_filter_created_range_uses_vietnam_days(tenant):
