@@ -338,6 +338,7 @@ class BulkActionForm(TenantFormMixin, forms.Form):
         ("set_care_status", _("Set care status")),
         ("add_tag", _("Add tag")),
         ("remove_tag", _("Remove tag")),
+        ("activate_membership", _("Activate membership")),
     ]
     action = forms.ChoiceField(choices=ACTIONS, widget=forms.Select(attrs={
         "class": "form-select form-select-sm w-auto", "data-bulk-action": "",
@@ -365,7 +366,8 @@ class BulkActionForm(TenantFormMixin, forms.Form):
     # The access table's action behind each bulk action.
     ACTION_RULES = {"assign_staff": "customer.assign",
                     "set_care_status": "customer.set_care_status",
-                    "add_tag": "customer.tag", "remove_tag": "customer.tag"}
+                    "add_tag": "customer.tag", "remove_tag": "customer.tag",
+                    "activate_membership": "customer.approve_membership"}
 
     def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)

@@ -5,6 +5,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import FormView, TemplateView
 from django_ratelimit.decorators import ratelimit
@@ -92,11 +93,33 @@ class CustomerBulkActionView(ReturnURLMixin, CustomerScopedMixin, View):
             changed = services.customers_set_care_status(**common, status=data["care_status"])
         elif action == "add_tag":
             changed = services.customers_add_tag(**common, tag=data["tag"])
+        elif action == "activate_membership":
+            messages.success(request, activation_message(
+                services.customers_activate_membership(**common), len(ids)))
+            return redirect(back)
         else:
             changed = services.customers_remove_tag(**common, tag=data["tag"])
         messages.success(request, _("Updated %(n)d of %(total)d selected customers.")
                          % {"n": changed, "total": len(ids)})
         return redirect(back)
+
+
+def activation_message(done: services.Activation, selected: int) -> str:
+    """"Đã kích hoạt N / M khách hàng", and why the others were left as they were."""
+    text = _("Activated %(n)d of %(total)d customers.") % {"n": done.activated,
+                                                           "total": selected}
+    skipped = []
+    if done.already_active:
+        skipped.append(ngettext("%(n)d already an active member",
+                                "%(n)d already active members", done.already_active)
+                       % {"n": done.already_active})
+    if done.cancelled:
+        skipped.append(ngettext("%(n)d cancelled member (bring them back on their profile)",
+                                "%(n)d cancelled members (bring them back on their profile)",
+                                done.cancelled) % {"n": done.cancelled})
+    if skipped:
+        text += " " + _("Skipped: %(list)s.") % {"list": "; ".join(skipped)}
+    return text
 
 
 class CustomerCreateView(BackofficeMixin, FormView):

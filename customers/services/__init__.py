@@ -4,7 +4,9 @@ A package by use case; import from ``customers.services`` (these names), not its
 """
 
 from .bulk import (
+    Activation,
     customer_set_care_status,
+    customers_activate_membership,
     customers_add_tag,
     customers_assign_staff,
     customers_remove_tag,
@@ -57,7 +59,8 @@ from .records import (
 __all__ = [
     "CUSTOMER_CODE_PREFIX", "CUSTOMER_FIELDS", "LIFECYCLE_RANK", "LOOKUP_MODELS",
     "MEMBERSHIP_RANK", "MEMBERSHIP_TRANSITIONS", "MERGE_FIELDS", "MERGE_GROUPS", "REQUEST_FIELDS",
-    "ContactConflictError", "Contacts", "can_transition", "check_tags", "customer_assign",
+    "Activation", "ContactConflictError", "Contacts", "can_transition", "check_tags",
+    "customer_assign", "customers_activate_membership",
     "customer_code", "customer_create", "customer_set_care_status", "customer_update",
     "customers_add_tag", "customers_assign_staff", "customers_merge", "customers_remove_tag",
     "customers_set_care_status", "lookup_move", "lookup_save",

@@ -1,6 +1,6 @@
-"""Bulk actions on the customer list (assign, care status, tags)."""
+"""Bulk actions on the customer list (assign, care status, tags, membership)."""
 
-
+from dataclasses import dataclass
 
 from django.db import transaction
 
@@ -13,6 +13,7 @@ from ..models import (
     CareStatus,
     Customer,
     CustomerTag,
+    MembershipState,
     Tag,
 )
 from ..selectors import scope_customers
@@ -101,6 +102,41 @@ def customers_remove_tag(*, tenant, actor, customer_ids, tag: Tag) -> int:
     for customer in holders:
         audit_record(tenant, actor, "customer.tag_remove", customer, before={"tag": tag.name})
     return len(holders)
+
+
+@dataclass(frozen=True)
+class Activation:
+    """What "Kích hoạt thành viên" did to the selected customers the actor may see."""
+
+    activated: int
+    already_active: int
+    cancelled: int  # left alone: bringing back a cancelled member is done on the profile
+
+    @property
+    def seen(self) -> int:
+        return self.activated + self.already_active + self.cancelled
+
+
+@transaction.atomic
+def customers_activate_membership(*, tenant, actor, customer_ids) -> Activation:
+    """Make the selected walk-in guests and pending members active members (the saved
+    filter "Chưa đăng ký thành viên" offers it), one membership change each, as on the
+    profile. Active and cancelled members are counted and left as they are."""
+    from .membership import membership_transition  # membership imports this module
+
+    _require_bulk(tenant, actor, "customer.approve_membership")
+    activated = already_active = cancelled = 0
+    for customer in _locked(tenant, actor, customer_ids):
+        state = customer.membership_state
+        if state == MembershipState.ACTIVE:
+            already_active += 1
+        elif state == MembershipState.CANCELLED:
+            cancelled += 1
+        else:
+            membership_transition(tenant=tenant, actor=actor, customer=customer,
+                                  to_state=MembershipState.ACTIVE)
+            activated += 1
+    return Activation(activated, already_active, cancelled)
 
 
 # The profile's care status is the bulk action on one customer.

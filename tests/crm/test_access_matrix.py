@@ -290,12 +290,14 @@ def test_profile_care_status_button(client, role):
 
 
 @pytest.mark.parametrize("settings_on", [False, True], ids=["settings-off", "settings-on"])
-@pytest.mark.parametrize("bulk", ["set_care_status", "assign_staff", "add_tag"])
+@pytest.mark.parametrize("bulk", ["set_care_status", "assign_staff", "add_tag",
+                                  "activate_membership"])
 @pytest.mark.parametrize("role", ROLES)
 def test_bulk_action_door(client, role, bulk, settings_on):
     world = World(settings_on)
     action = {"set_care_status": "customer.set_care_status", "assign_staff": "customer.assign",
-              "add_tag": "customer.tag"}[bulk]
+              "add_tag": "customer.tag",
+              "activate_membership": "customer.approve_membership"}[bulk]
     allowed = role in EXPECTED[action][settings_on] and role in EXPECTED["customer.bulk_edit"][
         settings_on]
     before, audit_before = _customer_state(world), AuditLog.objects.count()
