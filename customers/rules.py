@@ -317,7 +317,7 @@ def rule_describe(tenant, rule) -> list[str]:
     """One sentence per condition; an ``any`` block reads "Một trong: a; b"."""
     cache: dict = {}
     sentences = []
-    for item in _conditions(rule):
+    for item in rule_validate(tenant, rule)["conditions"]:
         if "any" in item:
             parts = [_explained(tenant, c, cache).sentence for c in item["any"]]
             sentences.append(_("One of: %(conditions)s") % {"conditions": "; ".join(parts)})
