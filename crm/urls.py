@@ -48,9 +48,12 @@ urlpatterns = [
          name="password_reset_complete"),
     path("admin/", include((backoffice, "crm"))),
     # Each app's backoffice pages, public pages and API, by dotted name: crm imports no app.
+    # Groups live under the customers (/admin/customers/groups/, a customer's Nhóm tab at
+    # /admin/customers/<code>/groups/): included first, since customers' "<code>/" would
+    # otherwise take "groups/" for a customer code.
+    path("admin/customers/", include("groups.urls")),
     path("admin/customers/", include("customers.urls")),
     path("admin/orders/", include("orders.urls")),
-    path("admin/groups/", include("groups.urls")),
     path("admin/loyalty/", include("loyalty.urls")),
     path("", include("customers.public_urls")),
     path("api/v1/", include("orders.api_urls")),

@@ -1,14 +1,29 @@
-from django.urls import path
-from django.utils.translation import gettext_lazy as _
+"""Mounted at /admin/customers/ before the customers' own URLs (crm/urls.py): the group
+screens under groups/, and a customer's Nhóm tab at <code>/groups/ beside their other tabs."""
 
-from customers.empty_tabs import EmptyTabView
+from django.urls import path
+
+from . import views
 
 app_name = "groups"
 
 urlpatterns = [
-    path("customer/<str:code>/", EmptyTabView.as_view(
-        tab_key="groups", empty_icon="ti-users-group",
-        empty_title=_("Not in any group yet"),
-        empty_text=_("Static and rule-based groups this customer belongs to.")),
-        name="customer_groups"),
+    path("groups/", views.GroupListView.as_view(), name="group_list"),
+    path("groups/new/", views.GroupCreateView.as_view(), name="group_create"),
+    path("groups/count/", views.GroupCountView.as_view(), name="group_count"),
+    path("groups/bulk/", views.GroupBulkView.as_view(), name="group_bulk"),
+    path("groups/<int:pk>/", views.GroupDetailView.as_view(), name="group_detail"),
+    path("groups/<int:pk>/edit/", views.GroupUpdateView.as_view(), name="group_edit"),
+    path("groups/<int:pk>/status/", views.GroupStatusView.as_view(), name="group_status"),
+    path("groups/<int:pk>/recompute/", views.GroupRecomputeView.as_view(),
+         name="group_recompute"),
+    path("groups/<int:pk>/archive/", views.GroupArchiveView.as_view(), name="group_archive"),
+    path("groups/<int:pk>/restore/", views.GroupArchiveView.as_view(archive=False),
+         name="group_restore"),
+    path("groups/<int:pk>/pins/add/", views.GroupPinView.as_view(), name="group_pin_add"),
+    path("groups/<int:pk>/pins/remove/", views.GroupPinView.as_view(remove=True),
+         name="group_pin_remove"),
+    path("groups/<int:pk>/why/<str:code>/", views.GroupExplainView.as_view(),
+         name="group_explain"),
+    path("<str:code>/groups/", views.CustomerGroupsTabView.as_view(), name="customer_groups"),
 ]

@@ -139,3 +139,33 @@ SWEEP.update({
 for _name in ("crm:staff_member", "crm:staff_update", "crm:staff_active",
               "crm:staff_password", "crm:staff_unlock"):
     SWEEP[_name] = lambda w: {"pk": w.objects["member"].pk}
+
+
+def _groups(world: World) -> None:
+    """A group by conditions of shop A with a customer pinned in, and a fixed list."""
+    from groups.services import group_create, group_pins_add
+
+    shop, owner = world.tenant, world.objects["owner"]
+    world.objects["group"] = group_create(tenant=shop, actor=owner, data={
+        "name": "Nhóm riêng Shop A", "description": "Mô tả nhóm riêng Shop A",
+        "rule": {"conditions": [{"field": "name", "op": "contains", "value": "Riêng"}]}})
+    group_pins_add(tenant=shop, actor=owner, group=world.objects["group"],
+                   customer_ids=[world.objects["customer"].pk], mode="include")
+    world.objects["fixed_group"] = group_create(tenant=shop, actor=owner, data={
+        "name": "Danh sách riêng Shop A", "kind": "fixed"})
+    world.markers += ["Nhóm riêng Shop A", "Mô tả nhóm riêng Shop A", "Danh sách riêng Shop A"]
+
+
+WORLD_BUILDERS.append(_groups)
+SWEEP.update({
+    "groups:group_list": None,
+    "groups:group_create": None,
+    "groups:group_count": None,
+    "groups:group_bulk": None,
+})
+for _name in ("groups:group_detail", "groups:group_edit", "groups:group_status",
+              "groups:group_recompute", "groups:group_archive", "groups:group_restore",
+              "groups:group_pin_add", "groups:group_pin_remove"):
+    SWEEP[_name] = lambda w: {"pk": w.objects["group"].pk}
+SWEEP["groups:group_explain"] = lambda w: {"pk": w.objects["group"].pk,
+                                           "code": w.objects["customer"].code}

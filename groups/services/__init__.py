@@ -11,8 +11,18 @@ from .recompute import (
     groups_recompute_all,
     target_sql,
 )
+from .records import (
+    group_archive,
+    group_create,
+    group_pins_add,
+    group_pins_remove,
+    group_restore,
+    group_update,
+    groups_add_tag,
+)
 
 __all__ = [
-    "Diff", "apply_diff", "group_recompute", "group_recompute_request", "groups_recompute_all",
-    "target_sql",
+    "Diff", "apply_diff", "group_archive", "group_create", "group_pins_add",
+    "group_pins_remove", "group_recompute", "group_recompute_request", "group_restore",
+    "group_update", "groups_add_tag", "groups_recompute_all", "target_sql",
 ]

@@ -22,6 +22,7 @@ from crm import services as crm_services
 from crm.access import SYSTEM, AccessDenied
 from crm.models import AuditLog, Role
 from customers import services as cs
+from groups import services as gs
 from orders import services as os_
 from tests.crm.factories import MembershipFactory, TenantFactory
 
@@ -142,7 +143,7 @@ class World:
 def _rows() -> dict:
     """How many rows each of the project's tables holds, and the last audit id."""
     counts = {}
-    for app in ("crm", "customers", "orders"):
+    for app in ("crm", "customers", "orders", "groups"):
         for model in apps.get_app_config(app).get_models():
             counts[model._meta.label] = model.objects.count()
     return counts
@@ -204,6 +205,9 @@ SERVICE_DOORS = {
     "order.refund": lambda w, a: os_.order_refund(
         tenant=w.tenant, actor=a, order=w.cancelled_paid, amount=200_000),
     "stats.recompute": lambda w, a: os_.aggregates_recompute_request(tenant=w.tenant, actor=a),
+    "group.manage": lambda w, a: gs.group_create(
+        tenant=w.tenant, actor=a, data={"name": "Khách mua nhiều", "rule": {"conditions": [
+            {"field": "orders", "op": "gte", "value": 1}]}}),
     "settings.lists": lambda w, a: cs.lookup_save(
         tenant=w.tenant, actor=a, instance=type(w.tag)(), data={"name": "Thẻ mới"}),
     "settings.edit": lambda w, a: crm_services.tenant_update_settings(

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 TABS = ["", "info/", "activity/", "history/"]
 OTHER_APP_TABS = ["/admin/orders/customer/{code}/orders/", "/admin/orders/customer/{code}/debt/",
-                  "/admin/groups/customer/{code}/", "/admin/loyalty/customer/{code}/"]
+                  "/admin/customers/{code}/groups/", "/admin/loyalty/customer/{code}/"]
 
 
 def make(tenant, name="Nguyễn Văn An", phone="0912000001", **data):
@@ -129,8 +129,10 @@ def test_collaborator_opens_only_own_customers_on_every_tab(login, collaborator,
         assert client.get(f"/admin/customers/{mine.code}/{tab}").status_code == 200
         assert client.get(f"/admin/customers/{other.code}/{tab}").status_code == 404
     for url in OTHER_APP_TABS:
-        # The orders tabs need order.view (staff and up): refused before any lookup.
-        expected = 403 if url.startswith("/admin/orders/") else 404
+        # The orders and groups tabs need order.view / group.view (staff and up): refused
+        # before any lookup.
+        expected = 403 if url.startswith("/admin/orders/") or url.endswith("/groups/") \
+            else 404
         assert client.get(url.format(code=other.code)).status_code == expected
 
 
