@@ -208,12 +208,12 @@ FIELDS = [
     CustomerField(
         "source", _("Source"), FieldType.RELATION, path="source", condition=source_q,
         queryset=lambda: Source.objects.select_related("parent"),
-        choice_group=lambda s: s.parent or "", related=("source__parent",), order=36,
+        choice_group=lambda s: s.parent or "", section="status", related=("source__parent",), order=36,
         panel="main", column=_column("source", _("Source"), related=("source__parent",))),
     CustomerField(
         "tags", _("Tags"), FieldType.MULTI, path="tags", condition=tags_q,
         queryset=lambda: Tag.objects.select_related("group"),
-        choice_group=lambda t: t.group or "", order=33, panel="main",
+        choice_group=lambda t: t.group or "", section="status", order=33, panel="main",
         column=_column("tags", _("Tags"), prefetch=(TAGS,)), default_column=True),
     CustomerField(
         "care_status", _("Care status"), FieldType.RELATION, path="care_status",
@@ -249,7 +249,7 @@ FIELDS = [
         value=last_note_at, unit=_("days"), min_value=1, max_value=3650,
         windows=((7, _("7 days")), (30, _("30 days")), (60, _("60 days")),
                  (90, _("90 days"))),
-        section="status", order=38, panel="main"),
+        section="status", order=38, panel="more"),
     CustomerField(
         "created", _("Created at"), FieldType.DATE, path="created_at", order=40,
         operators=("from", "to", "between", "on"), panel="main",

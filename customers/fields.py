@@ -98,7 +98,7 @@ TYPE_OPERATORS = {
 # Sections of the rule builder's field list, in order.
 SECTIONS = {
     "profile": _("Customer details"),
-    "status": _("Statuses and care"),
+    "status": _("Classification and care"),
     "orders": _("Orders"),
     "loyalty": _("Loyalty"),
     "groups": _("Groups"),
@@ -178,8 +178,15 @@ def rule_fields() -> list[CustomerField]:
     return [f for f in customer_fields() if f.rule]
 
 
+# The filter panel starts with how the shop classifies and cares for customers.
+PANEL_SECTIONS = ("status", "groups", "profile", "orders", "loyalty")
+
+
 def panel_fields() -> list[CustomerField]:
-    return [f for f in customer_fields() if f.panel]
+    return sorted((f for f in customer_fields() if f.panel),
+                  key=lambda f: (PANEL_SECTIONS.index(f.section)
+                                 if f.section in PANEL_SECTIONS else len(PANEL_SECTIONS),
+                                 f.order))
 
 
 # --- turning a condition into a Q -----------------------------------------------------------

@@ -139,7 +139,7 @@ FIELDS = [
     _stats("average_order", _("Average order value"), FieldType.MONEY, "average_order",
            missing=0, order=53, panel="more"),
     _stats("debt", _("Debt"), FieldType.MONEY, "debt", missing=0, with_column=True,
-           sorts=_stats_sort("debt", "debt", 0), order=54, panel="main"),
+           sorts=_stats_sort("debt", "debt", 0), order=54, panel="more"),
     _stats("first_order", _("First order date"), FieldType.DATE, "first_order_at",
            order=55, panel="more"),
     _stats("last_order", _("Last order date"), FieldType.DATE, "last_order_at",
@@ -153,7 +153,7 @@ FIELDS = [
         "ordered", _("Delivered orders in the last months"), FieldType.RECENT,
         section="orders", condition=ordered_within_q, related=("stats",),
         value=lambda c: getattr(getattr(c, "stats", None), "last_order_at", None),
-        unit=_("months"), min_value=1, max_value=120, order=58, panel="main",
+        unit=_("months"), min_value=1, max_value=120, order=58, panel="more",
         windows=((1, _("1 month")), (2, _("2 months")), (3, _("3 months")),
                  (6, _("6 months")), (12, _("12 months")))),
     CustomerField(
