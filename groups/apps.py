@@ -35,3 +35,6 @@ class GroupsConfig(AppConfig):
                                       dispatch_uid="groups.recompute_after_aggregates")
         customers_bulk_changed.connect(receivers.recompute_after_bulk_change,
                                        dispatch_uid="groups.recompute_after_bulk_change")
+        from . import saved_filters  # the customer list's saved filter chips
+
+        saved_filters.register()

@@ -3,7 +3,7 @@ screens under groups/, and a customer's Nhóm tab at <code>/groups/ beside their
 
 from django.urls import path
 
-from . import views
+from . import filter_views, views
 
 app_name = "groups"
 
@@ -25,5 +25,16 @@ urlpatterns = [
          name="group_pin_remove"),
     path("groups/<int:pk>/why/<str:code>/", views.GroupExplainView.as_view(),
          name="group_explain"),
+    # The customer list's saved filters (groups/filter_views.py).
+    path("saved-filters/new/", filter_views.SavedFilterCreateView.as_view(),
+         name="saved_filter_create"),
+    path("saved-filters/to-group/", filter_views.FilterToGroupView.as_view(),
+         name="saved_filter_to_group"),
+    path("saved-filters/<int:pk>/edit/", filter_views.SavedFilterEditView.as_view(),
+         name="saved_filter_edit"),
+    path("saved-filters/<int:pk>/delete/", filter_views.SavedFilterDeleteView.as_view(),
+         name="saved_filter_delete"),
+    path("saved-filters/<int:pk>/columns/", filter_views.SavedFilterColumnsView.as_view(),
+         name="saved_filter_columns"),
     path("<str:code>/groups/", views.CustomerGroupsTabView.as_view(), name="customer_groups"),
 ]

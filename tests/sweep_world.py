@@ -141,6 +141,29 @@ for _name in ("crm:staff_member", "crm:staff_update", "crm:staff_active",
     SWEEP[_name] = lambda w: {"pk": w.objects["member"].pk}
 
 
+def _saved_filters(world: World) -> None:
+    """A filter shop A's owner shares with the shop, and one they keep to themselves."""
+    from groups.services import saved_filter_create
+
+    shop, owner = world.tenant, world.objects["owner"]
+    world.objects["savedfilter"] = saved_filter_create(
+        tenant=shop, actor=owner, name="Bộ lọc chung Shop A", query="q=rieng-shop-a",
+        shared=True)
+    world.objects["savedfilter_private"] = saved_filter_create(
+        tenant=shop, actor=owner, name="Bộ lọc riêng Shop A", query="q=rieng-tu-shop-a")
+    world.markers += ["Bộ lọc chung Shop A", "rieng-shop-a", "Bộ lọc riêng Shop A"]
+
+
+WORLD_BUILDERS.append(_saved_filters)
+SWEEP.update({
+    "groups:saved_filter_create": None,
+    "groups:saved_filter_to_group": None,
+})
+for _name in ("groups:saved_filter_edit", "groups:saved_filter_delete",
+              "groups:saved_filter_columns"):
+    SWEEP[_name] = lambda w: {"pk": w.objects["savedfilter"].pk}
+
+
 def _groups(world: World) -> None:
     """A group by conditions of shop A with a customer pinned in, and a fixed list."""
     from groups.services import group_create, group_pins_add

@@ -20,6 +20,7 @@ from .records import (
     group_update,
     groups_add_tag,
 )
+from .saved import group_from_filter, saved_filter_create, saved_filter_delete, saved_filter_update  # noqa: E501, F401
 
 __all__ = [
     "Diff", "apply_diff", "group_archive", "group_create", "group_pins_add",

@@ -208,6 +208,10 @@ SERVICE_DOORS = {
     "group.manage": lambda w, a: gs.group_create(
         tenant=w.tenant, actor=a, data={"name": "Khách mua nhiều", "rule": {"conditions": [
             {"field": "orders", "op": "gte", "value": 1}]}}),
+    "filter.save": lambda w, a: gs.saved_filter_create(
+        tenant=w.tenant, actor=a, name="Khách Shopee", query="q=shopee"),
+    "filter.share": lambda w, a: gs.saved_filter_create(
+        tenant=w.tenant, actor=a, name="Khách Shopee", query="q=shopee", shared=True),
     "settings.lists": lambda w, a: cs.lookup_save(
         tenant=w.tenant, actor=a, instance=type(w.tag)(), data={"name": "Thẻ mới"}),
     "settings.edit": lambda w, a: crm_services.tenant_update_settings(
