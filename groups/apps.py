@@ -26,7 +26,7 @@ class GroupsConfig(AppConfig):
 
         audit.register_action_texts(ACTION_TEXTS)
         # Recompute groups by conditions after large changes of what their rules read.
-        from customers.signals import customers_bulk_changed
+        from customers.signals import customers_bulk_changed, customers_merged
         from orders.signals import aggregates_recomputed
 
         from . import receivers
@@ -35,6 +35,8 @@ class GroupsConfig(AppConfig):
                                       dispatch_uid="groups.recompute_after_aggregates")
         customers_bulk_changed.connect(receivers.recompute_after_bulk_change,
                                        dispatch_uid="groups.recompute_after_bulk_change")
+        customers_merged.connect(receivers.move_rows_on_merge,
+                                 dispatch_uid="groups.move_rows_on_merge")
         from . import saved_filters  # the customer list's saved filter chips
 
         saved_filters.register()

@@ -92,3 +92,25 @@ def test_a_bulk_change_of_customers_recomputes_the_groups(
     assert len(callbacks) == 1
     run = GroupRun.objects.get()  # the other shop's group is not touched
     assert (run.group_id, run.trigger, run.joined) == (group.pk, GroupRun.Trigger.IMPORT, 1)
+
+
+def test_a_merge_moves_history_pins_and_memberships_to_the_survivor(tenant, manager):
+    from groups.models import GroupEvent, GroupMember, GroupPin, PinMode
+    from groups.services import group_recompute
+
+    survivor = spender(tenant, "0912000001", 2_000_000)
+    merged = spender(tenant, "0912000002", 3_000_000)
+    both = CustomerGroupFactory(tenant=tenant, rule=BIG_SPENDERS)
+    pinned = CustomerGroupFactory(tenant=tenant, kind=GroupKind.FIXED)
+    GroupPin.objects.create(tenant=tenant, group=pinned, customer=merged, mode=PinMode.INCLUDE)
+    for group in (both, pinned):
+        group_recompute(tenant=tenant, actor=SYSTEM, group=group)
+    customer_services.customers_merge(tenant=tenant, actor=manager, survivor=survivor,
+                                      merged=merged)
+    assert set(GroupMember.objects.values_list("group_id", "customer_id")) == {
+        (both.pk, survivor.pk), (pinned.pk, survivor.pk)}
+    assert GroupPin.objects.get().customer_id == survivor.pk
+    assert GroupEvent.objects.filter(customer=survivor).count() == 3  # nothing lost
+    both.refresh_from_db()
+    assert both.member_count == 1
+    assert group_recompute(tenant=tenant, actor=SYSTEM, group=both).left == 0
