@@ -54,8 +54,9 @@ class GroupForm(StyledFormMixin, TenantFormMixin, forms.Form):
     def __init__(self, *args, group: CustomerGroup | None = None, **kwargs):
         self.group = group
         if group is not None:
-            kwargs.setdefault("initial", {"name": group.name, "description": group.description,
-                                          "kind": group.kind, "rule": group.rule or None})
+            kwargs["initial"] = {"name": group.name, "description": group.description,
+                                 "kind": group.kind, "rule": group.rule or None,
+                                 **(kwargs.get("initial") or {})}
         super().__init__(*args, **kwargs)
         self.fields["name"].widget.attrs.update(autocomplete="off", autofocus=True)
         if group is not None:

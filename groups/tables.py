@@ -9,7 +9,7 @@ CELLS = "groups/cells.html#group_"
 
 GROUP_COLUMNS = [
     Column("name", _("Group name"), sort="name", cell=CELLS + "name", card=True),
-    Column("kind", _("Kind"), cell=CELLS + "kind", css="d-none d-md-table-cell"),
+    Column("kind", _("Kind"), cell=CELLS + "kind", card=True),
     Column("members", _("Members"), sort="members", cell=CELLS + "members",
            css="text-end", card=True),
     Column("recomputed", _("Last recompute"), cell=CELLS + "recomputed",

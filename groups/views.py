@@ -358,6 +358,7 @@ class GroupExplainView(CustomerScopedMixin, View):
                 or reverse("groups:group_detail", kwargs={"pk": group.pk}))
         context = {"why": selectors.group_explain(group, customer), "group": group,
                    "customer": customer, "back": back,
+                   "in_profile": request.GET.get("in") == "profile",
                    "can_manage": access.can(self.actor, "group.manage")
                    and not group.is_archived}
         template = "groups/_explain.html" if request.htmx else "groups/explain.html"

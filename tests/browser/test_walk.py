@@ -76,6 +76,19 @@ class Shop:
         self.key, _secret = api_key_create(tenant=self.tenant, actor=self.owner, name="Sapo")
         self.request = RegistrationRequest.objects.for_tenant(self.tenant).first()
         assert self.request, "the demo shop has no registration request"
+        from groups.models import CustomerGroup
+        from groups.services import group_create
+
+        self.group = CustomerGroup.objects.for_tenant(self.tenant).order_by("pk").first() \
+            or group_create(tenant=self.tenant, actor=self.owner, data={
+                "name": "Khách mua nhiều", "rule": {"conditions": [
+                    {"field": "orders", "op": "gte", "value": 2}]}})
+        from groups.services import saved_filter_create
+
+        # Shared: the collaborator sees it too (and may not edit it: a 403 to walk).
+        self.saved_filter = saved_filter_create(tenant=self.tenant, actor=self.owner,
+                                                name="Khách Shopee", query="q=shopee",
+                                                shared=True)
 
     def kwargs(self, name: str, params: list[str], role: str) -> dict:
         short = name.split(":")[-1]
@@ -93,6 +106,10 @@ class Shop:
                     values[param] = self.key.pk
                 elif short.startswith("registration_request"):
                     values[param] = self.request.pk
+                elif short.startswith("group_"):
+                    values[param] = self.group.pk
+                elif short.startswith("saved_filter_"):
+                    values[param] = self.saved_filter.pk
                 else:
                     raise AssertionError(f"test_walk: no value for pk of {name}")
             elif param == "direction":

@@ -137,8 +137,13 @@ def test_edit_bumps_the_version_and_queues_a_recompute(login, manager, tenant, s
     group = make_group(tenant, manager, capture=django_capture_on_commit_callbacks)
     assert member_names(group) == {"Nguyễn Văn An"}
     client = login(manager)
-    page = client.get(f"{detail(group)}edit/").content.decode()
-    assert "Khách mới" in page and "spend" in page  # the rule is in the hidden field
+    page = client.get(f"{detail(group)}edit/")
+    form = page.context["form"]
+    assert form["name"].value() == "Khách mới"
+    # The builder starts from the rule in the hidden field.
+    assert json.loads(form["rule"].value()) == KHACH_MOI
+    assert 'value="{&quot;conditions&quot;: [{&quot;field&quot;: &quot;orders&quot;' \
+        in page.content.decode()
     looser = {"conditions": [{"field": "orders", "op": "gte", "value": 2},
                              {"field": "spend", "op": "gte", "value": "1tr"}]}
     with django_capture_on_commit_callbacks(execute=True):
