@@ -132,8 +132,13 @@ class GroupFormMixin(ReturnURLMixin):
     def get_context_data(self, **kwargs):
         from customers.fields import field_catalog
 
-        return super().get_context_data(group=self.group, catalog=field_catalog(self.tenant),
-                                        **kwargs)
+        catalog = field_catalog(self.tenant)
+        if self.group is not None:  # "Thuộc nhóm" offers the other groups only
+            for field in catalog:
+                if field["key"] == "group":
+                    field["choices"] = [c for c in field["choices"]
+                                        if c["value"] != self.group.pk]
+        return super().get_context_data(group=self.group, catalog=catalog, **kwargs)
 
     def form_valid(self, form):
         try:

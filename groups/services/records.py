@@ -49,17 +49,24 @@ def _clean_name(tenant, name: str, exclude_pk=None) -> str:
     return name
 
 
-def _clean_rule(tenant, kind: str, rule) -> dict:
+def _clean_rule(tenant, kind: str, rule, group_pk=None) -> dict:
     """The normalized rule of a group by conditions (customers.rules.rule_validate); a
-    fixed list has none."""
+    fixed list has none. A rule may read other groups ("Thuộc nhóm"), not its own group:
+    its members would decide who its members are."""
     if kind == GroupKind.FIXED:
         return {}
     from customers.rules import rule_validate
 
     try:
-        return rule_validate(tenant, rule or {"conditions": []})
+        clean = rule_validate(tenant, rule or {"conditions": []})
     except ValidationError as error:
         raise ValidationError({"rule": error.messages}) from None
+    flat = [c for item in clean["conditions"] for c in item.get("any", [item])]
+    if group_pk is not None and any(c["field"] == "group" and group_pk in (c["value"] or [])
+                                    for c in flat):
+        raise ValidationError({"rule": _("A group's conditions cannot refer to the group "
+                                         "itself.")})
+    return clean
 
 
 def _request_recompute(*, tenant, actor, group, trigger: str) -> None:
@@ -112,7 +119,7 @@ def group_update(*, tenant, actor, group: CustomerGroup, data: dict) -> Customer
     if "description" in data:
         group.description = (data["description"] or "").strip()
     if "rule" in data and group.has_rule:
-        group.rule = _clean_rule(tenant, group.kind, data["rule"])
+        group.rule = _clean_rule(tenant, group.kind, data["rule"], group_pk=group.pk)
     old, new = diff_fields(before, {f: getattr(group, f) for f in GROUP_FIELDS})
     if not new:
         return group

@@ -82,7 +82,9 @@
     return field.operators[0] || null;
   }
 
-  function oneInput(field, value) {
+  function unitOf(field) { return field.type === "money" ? "₫" : field.unit; }
+
+  function oneInput(field, value, bare) {
     var attrs = { "class": "form-control", "data-value": "", "aria-label": field.label,
                   autocomplete: "off" };
     var shown = value === null || value === undefined ? "" : String(value);
@@ -97,8 +99,8 @@
     }
     attrs.value = shown;
     var box = el("input", attrs);
-    var unit = field.type === "money" ? "₫" : field.unit;
-    if (!unit) return box;
+    var unit = unitOf(field);
+    if (!unit || bare) return box;
     return el("div", { "class": "input-group" }, [box, el("span", { "class": "input-group-text", text: unit })]);
   }
 
@@ -133,9 +135,12 @@
       return;
     }
     if (op.arity === 2) {
+      // Two boxes, the unit once after them; they wrap onto two lines when narrow.
       var pair = Array.isArray(value) ? value : [null, null];
+      var unit = unitOf(field);
       cell.appendChild(el("div", { "class": "rule-between" }, [
-        oneInput(field, pair[0]), el("span", { "class": "text-secondary", text: T.textTo }), oneInput(field, pair[1])]));
+        oneInput(field, pair[0], true), el("span", { "class": "text-secondary", text: T.textTo }),
+        oneInput(field, pair[1], true), unit ? el("span", { "class": "text-secondary", text: unit }) : null]));
       return;
     }
     cell.appendChild(oneInput(field, value));

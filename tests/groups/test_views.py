@@ -536,3 +536,33 @@ def test_group_page_queries_do_not_grow_with_the_members(login, manager, tenant,
     assert one == _queries(client, "/admin/customers/") + 3
     table = _queries(client, detail(group), HTTP_HX_REQUEST="true")
     assert table < one
+
+
+def test_a_rule_cannot_read_its_own_group(login, manager, tenant, shop,
+                                          django_capture_on_commit_callbacks):
+    group = make_group(tenant, manager, capture=django_capture_on_commit_callbacks)
+    other = make_group(tenant, manager, name="Quà", kind=GroupKind.FIXED, rule={})
+    client = login(manager)
+    catalog = client.get(f"{detail(group)}edit/").context["catalog"]
+    offered = next(f for f in catalog if f["key"] == "group")["choices"]
+    assert [c["value"] for c in offered] == [other.pk]
+    selfish = {"conditions": [{"field": "group", "op": "in", "value": [group.pk]}]}
+    response = client.post(f"{detail(group)}edit/", {"name": "Khách mới",
+                                                     "rule": json.dumps(selfish)})
+    assert response.status_code == 200 and response.context["form"].errors["rule"]
+    group.refresh_from_db()
+    assert group.rule == KHACH_MOI
+    # Another group's members are a fine condition.
+    with django_capture_on_commit_callbacks(execute=True):
+        services.group_update(tenant=tenant, actor=manager, group=group, data={
+            "rule": {"conditions": [{"field": "group", "op": "in", "value": [other.pk]}]}})
+    assert member_names(group) == set()
+
+
+def test_the_customer_list_filters_by_group(login, manager, tenant, shop,
+                                            django_capture_on_commit_callbacks):
+    group = make_group(tenant, manager, capture=django_capture_on_commit_callbacks)
+    client = login(manager)
+    assert f"/admin/customers/?group={group.pk}" in client.get(detail(group)).content.decode()
+    body = client.get("/admin/customers/", {"group": group.pk}).content.decode()
+    assert "Nguyễn Văn An" in body and "Trần Thị Bình" not in body
