@@ -150,7 +150,7 @@ FIELDS = [
         section="orders", condition=days_since_purchase_q, value=days_since_purchase,
         related=("stats",), unit=_("days"), max_value=36500, order=57, panel="main"),
     CustomerField(
-        "ordered", _("Delivered orders in the last months"), FieldType.RECENT,
+        "ordered", _("Recent delivered orders"), FieldType.RECENT,
         section="orders", condition=ordered_within_q, related=("stats",),
         value=lambda c: getattr(getattr(c, "stats", None), "last_order_at", None),
         unit=_("months"), min_value=1, max_value=120, order=58, panel="more",
