@@ -10,9 +10,10 @@ class GroupsConfig(AppConfig):
     def ready(self):
         from crm import registry
 
-        from . import field_defs
+        from . import demo, field_defs
 
         field_defs.register()
+        registry.register_demo_seeder(registry.DemoSeeder("groups", 30, demo.seed_demo_groups))
 
         registry.register_profile_tab(registry.ProfileTab(
             "groups", _("Groups"), "groups:customer_groups", 60, action="group.view"))

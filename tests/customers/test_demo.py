@@ -46,3 +46,16 @@ def test_the_screens_show_them(demo, client):
     assert "Võ Ngọc Hân" in pending
     duplicates = client.get("/admin/customers/duplicates/").content.decode()
     assert "Duong thu thao" in duplicates and "Dương Thu Thảo" in duplicates
+
+
+def test_demo_groups_are_filled_by_their_rules(demo):
+    from customers.rules import rule_customers
+    from groups.models import CustomerGroup, GroupKind, GroupMember
+
+    groups = CustomerGroup.objects.for_tenant(demo)
+    assert groups.filter(kind=GroupKind.FIXED, member_count=3).exists()
+    for group in groups.filter(kind=GroupKind.RULE):
+        members = set(GroupMember.objects.for_tenant(demo).filter(group=group)
+                      .values_list("customer_id", flat=True))
+        assert members == set(rule_customers(demo, group.rule).values_list("pk", flat=True))
+        assert group.member_count == len(members) and group.recomputed_at is not None
