@@ -208,8 +208,8 @@ FIELDS = [
     CustomerField(
         "source", _("Source"), FieldType.RELATION, path="source", condition=source_q,
         queryset=lambda: Source.objects.select_related("parent"),
-        choice_group=lambda s: s.parent or "", section="status", related=("source__parent",), order=36,
-        panel="main", column=_column("source", _("Source"), related=("source__parent",))),
+        choice_group=lambda s: s.parent or "", section="status", related=("source__parent",),
+        order=36, panel="main", column=_column("source", _("Source"), related=("source__parent",))),
     CustomerField(
         "tags", _("Tags"), FieldType.MULTI, path="tags", condition=tags_q,
         queryset=lambda: Tag.objects.select_related("group"),
