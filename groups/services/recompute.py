@@ -168,15 +168,20 @@ MEMBERS_INSERT = ("INSERT INTO {members} (tenant_id, group_id, customer_id, join
                   "SELECT %s, %s, t.id, %s {rows}")
 
 
-def _diff_postgresql(tenant, group, target: str, params: list, now, run_id) -> Diff:
+def diff_statement(tenant, group, target: str, params: list, now, run_id) -> tuple[str, list]:
+    """(sql, params) of the PostgreSQL diff (bench/groups_bench.py explains it)."""
     t, g = tenant.pk, group.pk
+    return (DIFF_POSTGRESQL.format(target=target, **TABLES),
+            [*params, t, g, t, g, t, g, now, t, g, now, run_id, t, g, now, run_id])
+
+
+def _diff_postgresql(tenant, group, target: str, params: list, now, run_id) -> Diff:
     names = list(DIFF_SETTINGS)
     with connection.cursor() as cursor:
         cursor.execute("SELECT " + ", ".join(["current_setting(%s)"] * len(names)), names)
         before = cursor.fetchone()
         _set_local(cursor, DIFF_SETTINGS)
-        cursor.execute(DIFF_POSTGRESQL.format(target=target, **TABLES),
-                       [*params, t, g, t, g, t, g, now, t, g, now, run_id, t, g, now, run_id])
+        cursor.execute(*diff_statement(tenant, group, target, params, now, run_id))
         joined, left, total = cursor.fetchone()
         _set_local(cursor, dict(zip(names, before, strict=True)))
     return Diff(joined, left, total)
