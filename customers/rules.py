@@ -18,7 +18,7 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db.models import BooleanField, Case, Q, Value, When
+from django.db.models import BooleanField, Case, F, Q, Value, When
 from django.utils.translation import gettext as _
 
 from crm.money import MAX_AMOUNT, MoneyParseError, parse_money
@@ -234,6 +234,65 @@ def rule_customers(tenant, rule):
     from .models import Customer
 
     return Customer.objects.for_tenant(tenant).filter(rule_q(tenant, rule))
+
+
+def rule_target(tenant, rule):
+    """The ids (one column, ``id``) of the shop's customers ``rule`` holds for, read from the
+    narrowest table: a rule only on a customer's one-to-one row of figures (the orders app's
+    stats: order count, spend, debt, dates) reads that table alone, tenant first, without
+    the customer rows (at a million customers the join with them was most of a group's
+    recompute); any other rule reads the customers."""
+    from .models import Customer
+
+    q = rule_q(tenant, rule)
+    narrowed = _narrowed(q)
+    if narrowed is not None:
+        model, customer_column, inner = narrowed
+        return model._default_manager.filter(tenant=tenant).filter(inner).values(
+            id=F(customer_column))
+    return Customer.objects.for_tenant(tenant).filter(q).order_by().values("id")
+
+
+def _narrowed(q: Q):
+    """(model, its customer column, q on it) when every lookup of ``q`` goes through one
+    reverse one-to-one relation of Customer and keeps its meaning there: no negation (a
+    customer without the row satisfies "not ...") and no ``isnull=True`` (true of a
+    customer without the row too). None otherwise."""
+    from .models import Customer
+
+    prefixes: set = set()
+
+    def strip(node):
+        if not isinstance(node, Q) or node.negated:
+            return None
+        children = []
+        for child in node.children:
+            if isinstance(child, Q):
+                inner = strip(child)
+                if inner is None:
+                    return None
+                children.append(inner)
+                continue
+            if not isinstance(child, tuple) or "__" not in child[0]:
+                return None  # an expression (Exists), or a lookup on the customer row
+            prefix, rest = child[0].split("__", 1)
+            if rest == "isnull" or rest.endswith("__isnull") and child[1]:
+                return None
+            prefixes.add(prefix)
+            children.append((rest, child[1]))
+        return Q(*children, _connector=node.connector)
+
+    inner = strip(q)
+    if inner is None or len(prefixes) != 1:
+        return None
+    try:
+        relation = Customer._meta.get_field(prefixes.pop())
+    except Exception:  # noqa: BLE001 -- not a relation: stay on the customers
+        return None
+    if not (relation.one_to_one and relation.auto_created) or not any(
+            f.name == "tenant" for f in relation.related_model._meta.concrete_fields):
+        return None
+    return relation.related_model, relation.field.attname, inner
 
 
 # --- reading a rule: in words, and for one customer ----------------------------------------

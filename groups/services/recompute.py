@@ -1,7 +1,7 @@
 """Membership of a group, recomputed as a set-based diff in SQL.
 
 The members a group should have (its *target*) are, for a group by conditions, the shop's
-customers matching its rule (``customers.rules.rule_customers``) plus its always-include
+customers matching its rule (``customers.rules.rule_target``) plus its always-include
 pins minus its always-exclude pins; for a fixed list, its include pins. A recompute
 compares the target with the materialized ``GroupMember`` rows in the database and writes
 only the difference: the joiners are inserted, the leavers deleted, and each of them gets
@@ -69,11 +69,11 @@ class Diff:
 def _rule_sql(tenant, group) -> tuple[str, list] | None:
     """SELECT of the ids of the customers matching the group's rule, or None when the rule
     matches nobody (an empty rule; a condition the compiler knows to be empty)."""
-    from customers.rules import rule_customers
+    from customers.rules import rule_target
 
-    # rule_customers starts from the shop's customers (tenant first), so the indexes that
-    # begin with tenant_id serve the rule's conditions.
-    queryset = rule_customers(tenant, group.rule).order_by().values("id")
+    # Tenant first, from the narrowest table the rule reads (customers.rules.rule_target),
+    # so the indexes that begin with tenant_id serve the rule's conditions.
+    queryset = rule_target(tenant, group.rule)
     try:
         sql, params = queryset.query.sql_with_params()
     except EmptyResultSet:

@@ -13,7 +13,13 @@ from django.utils import timezone
 from crm.access import SYSTEM
 from customers.fields import OPERATORS, FieldType, customer_fields, rule_fields, value_of
 from customers.models import Customer, CustomerNote, CustomerTag
-from customers.rules import rule_customers, rule_describe, rule_explain, rule_validate
+from customers.rules import (
+    rule_customers,
+    rule_describe,
+    rule_explain,
+    rule_target,
+    rule_validate,
+)
 from tests.customers.factories import (
     CareStatusFactory,
     CustomerFactory,
@@ -218,6 +224,7 @@ def test_every_field_and_operator_agrees_with_the_value(shop, tenant, key, op):
         want = {c.pk for c in customers
                 if python_holds(entry, op, value, value_of(entry, c))}
         assert got == want, (key, op, value)
+        assert {row["id"] for row in rule_target(tenant, rule)} == want, (key, op, value)
 
 
 def test_the_seed_example_spend_and_order_count(shop, tenant):
@@ -258,6 +265,27 @@ def test_keyword_phone_and_bought(shop, tenant):
     assert codes("bought", "between", [(TODAY - datetime.timedelta(days=50)).isoformat(),
                                        TODAY.isoformat()]) == \
         {first.code, shop["customers"][1].code}
+
+
+def test_a_rule_on_the_figures_alone_reads_the_stats_table_alone(shop, tenant):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def target_sql(conditions):
+        with CaptureQueriesContext(connection) as queries:
+            ids = {row["id"] for row in rule_target(tenant, {"conditions": conditions})}
+        return ids, queries.captured_queries[-1]["sql"]
+
+    ids, sql = target_sql([{"field": "orders", "op": "gte", "value": 1},
+                           {"field": "days_since_purchase", "op": "gte", "value": 10}])
+    assert "customers_customer" not in sql and "orders_customerstats" in sql
+    assert ids == {shop["customers"][1].pk, shop["customers"][3].pk}
+    # "at most 1 order" holds for customers without a stats row: read from the customers.
+    ids, sql = target_sql([{"field": "orders", "op": "lte", "value": 1}])
+    assert "customers_customer" in sql and shop["customers"][2].pk in ids
+    ids, sql = target_sql([{"field": "orders", "op": "gte", "value": 1},
+                           {"field": "gender", "op": "in", "value": ["male"]}])
+    assert "customers_customer" in sql and ids == {shop["customers"][1].pk}
 
 
 def test_any_block_ors_and_top_level_ands(shop, tenant):
