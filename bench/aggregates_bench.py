@@ -510,6 +510,27 @@ def load_shop(n_customers: int, n_orders: int, seed: int):
     return tenant, timings["total"]
 
 
+def ensure_shop(args):
+    """The bench shop with its stats (the pages and groups benches share it): built
+    (customers, orders, stats) when missing, from ``args.customers``, ``args.orders``,
+    ``args.seed``."""
+    from crm.models import Tenant
+    from orders.models import CustomerStats
+
+    tenant = Tenant.objects.filter(slug=SHOP_SLUG).first()
+    if tenant is None:
+        print(f"building the bench shop: {args.customers:,} customers, {args.orders:,} orders")
+        tenant, seconds = load_shop(args.customers, args.orders, args.seed)
+        print(f"load time: {fmt_seconds(seconds)}")
+    if not CustomerStats.objects.filter(tenant=tenant).exists():
+        from orders.services import aggregates_recompute
+
+        start = time.perf_counter()
+        changed = aggregates_recompute(tenant_id=tenant.pk)
+        print(f"stats recompute: {changed:,} rows in {time.perf_counter() - start:.1f} s")
+    return tenant
+
+
 # --- measuring ------------------------------------------------------------------------------
 
 class StatementTimer:

@@ -56,24 +56,6 @@ CHANGED_SLICE = 37  # customers with id % 100 == 37 are "the 1% that changed"
 
 # --- data ---------------------------------------------------------------------------------
 
-def ensure_shop(args):
-    from crm.models import Tenant
-    from orders.models import CustomerStats
-
-    tenant = Tenant.objects.filter(slug=shop.SHOP_SLUG).first()
-    if tenant is None:
-        print(f"building the bench shop: {args.customers:,} customers, {args.orders:,} orders")
-        tenant, seconds = shop.load_shop(args.customers, args.orders, args.seed)
-        print(f"load time: {shop.fmt_seconds(seconds)}")
-    if not CustomerStats.objects.filter(tenant=tenant).exists():
-        from orders.services import aggregates_recompute
-
-        start = time.perf_counter()
-        changed = aggregates_recompute(tenant_id=tenant.pk)
-        print(f"stats recompute: {changed:,} rows in {time.perf_counter() - start:.1f} s")
-    return tenant
-
-
 def restore_stats() -> None:
     """Put back the stats the 1% change moved (left over by an interrupted run too)."""
     if not shop.sql("SELECT to_regclass(%s)", [SAVED_STATS])[0][0]:
@@ -406,7 +388,7 @@ def main() -> None:
     shop.django_setup(args.database_url)
     shop.migrate()
     print(f"database {shop.db_name(args.database_url)}: {shop.server_settings()}")
-    tenant = ensure_shop(args)
+    tenant = shop.ensure_shop(args)
     restore_stats()
     delete_bench_groups(tenant)
     customers = shop.sql("SELECT count(*) FROM customers_customer WHERE tenant_id = %s",

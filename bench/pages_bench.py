@@ -123,25 +123,6 @@ def pick(value, i):
 
 # --- data ---------------------------------------------------------------------------------
 
-def ensure_shop(args):
-    """The bench shop with its stats; built (orders, customers, stats) when missing."""
-    from crm.models import Tenant
-    from orders.models import CustomerStats
-
-    tenant = Tenant.objects.filter(slug=shop.SHOP_SLUG).first()
-    if tenant is None:
-        print(f"building the bench shop: {args.customers:,} customers, {args.orders:,} orders")
-        tenant, seconds = shop.load_shop(args.customers, args.orders, args.seed)
-        print(f"load time: {shop.fmt_seconds(seconds)}")
-    if not CustomerStats.objects.filter(tenant=tenant).exists():
-        from orders.services import aggregates_recompute
-
-        start = time.perf_counter()
-        changed = aggregates_recompute(tenant_id=tenant.pk)
-        print(f"stats recompute: {changed:,} rows in {time.perf_counter() - start:.1f} s")
-    return tenant
-
-
 def collect_static():
     """DEBUG off serves the manifest storage's names: the manifest must exist."""
     manifest = BASE_DIR / "staticfiles" / "staticfiles.json"
@@ -519,7 +500,7 @@ def main():
     from django.db import connection
     from django.test import Client
 
-    tenant = ensure_shop(args)
+    tenant = shop.ensure_shop(args)
     print(f"database {shop.db_name(args.database_url)}: {shop.server_settings()}")
     print(f"shop {tenant.name!r}: {shop.sql('SELECT COUNT(*) FROM customers_customer WHERE tenant_id = %s', [tenant.pk])[0][0]:,} customers, "
           f"{shop.sql('SELECT last_value FROM crm_tenantsequence WHERE tenant_id = %s AND name = %s', [tenant.pk, 'order'])[0][0]:,} orders; "
