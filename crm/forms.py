@@ -180,3 +180,13 @@ class ShopPasswordResetForm(StyledFormMixin, PasswordResetForm):
             memberships__is_active=True, memberships__tenant__is_active=True,
         ).distinct()
         return (u for u in users if u.email.casefold() == email.casefold())
+
+
+def add_service_errors(form, error) -> None:
+    """Put a service's ValidationError on ``form``: each field's messages on that field
+    when the form has it, the others (and a message without a field) on the form."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)

@@ -17,7 +17,7 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from . import access, selectors, services
-from .forms import StaffAddForm, StaffPasswordForm, StaffUpdateForm
+from .forms import StaffAddForm, StaffPasswordForm, StaffUpdateForm, add_service_errors
 from .models import AuditLog, Membership, Role
 from .services import PasswordMethod
 from .tenancy import BackofficeMixin, tenant_get_object_or_404
@@ -36,13 +36,6 @@ STAFF_EVENTS = {
     "account.password": gettext_lazy("Changed their password"),
 }
 
-
-def _add_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def _role_label(code) -> str:
@@ -99,7 +92,7 @@ class StaffAddView(BackofficeMixin, FormView):
             added = services.staff_add(tenant=self.tenant, actor=self.actor,
                                        site_url=_site_url(self.request), **form.cleaned_data)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
             return self.form_invalid(form)
         member = added.membership
         if added.temporary_password:
@@ -165,7 +158,7 @@ class StaffUpdateView(StaffMemberMixin, View):
                                       role=form.cleaned_data["role"],
                                       phone=form.cleaned_data["phone"])
             except ValidationError as error:
-                _add_errors(form, error)
+                add_service_errors(form, error)
             else:
                 messages.success(request, _("Saved."))
                 return redirect("crm:staff_member", pk=member.pk)

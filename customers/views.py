@@ -11,6 +11,7 @@ from django.views.generic import FormView, TemplateView
 from django_ratelimit.decorators import ratelimit
 
 from crm import access, registry
+from crm.forms import add_service_errors
 from crm.generic import ReturnURLMixin, TenantListView, TenantObjectMixin
 from crm.http import serve_private_file
 from crm.models import Role, Tenant
@@ -156,16 +157,9 @@ def save_customer_form(view, form, service, **kwargs):
         return None, view.render_to_response(view.get_context_data(form=form,
                                                                    conflict=conflict.customer))
     except ValidationError as error:
-        _add_errors(form, error)
+        add_service_errors(form, error)
         return None, view.form_invalid(form)
 
-
-def _add_errors(form, error: ValidationError):
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 class WardOptionsView(BackofficeMixin, View):
@@ -243,7 +237,7 @@ class LookupEditView(LookupMixin, FormView):
                                  instance=self.instance,
                                  data={k: form.cleaned_data[k] for k in form.fields})
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
             return self.form_invalid(form)
         messages.success(self.request, _("Saved “%(name)s”.") % {"name": self.instance.name})
         return redirect(f"customers:lookup_list_{self.kind}")
@@ -519,7 +513,7 @@ class MemberFromContactView(BackofficeMixin, FormView):
             customer, created = services.member_from_contact(
                 tenant=self.request.tenant, actor=self.actor, contact=form.cleaned_data)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
             return self.form_invalid(form)
         message = (_("Created member %(code)s – %(name)s.") if created
                    else _("Linked to existing customer %(code)s – %(name)s, now an active "

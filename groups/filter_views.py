@@ -21,6 +21,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from crm import access
 from crm import services as crm_services
 from crm.access import AccessDenied
+from crm.forms import add_service_errors
 from crm.generic import ReturnURLMixin
 from crm.tenancy import BackofficeMixin, tenant_get_object_or_404
 from customers.selectors import DEFAULT_SORT
@@ -130,7 +131,7 @@ class SavedFilterCreateView(BackofficeMixin, FormView):
                 tenant=self.tenant, actor=self.actor, name=data["name"], query=data["query"],
                 columns=columns, shared=bool(data.get("shared")))
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
             return self.form_invalid(form)
         messages.success(self.request, _("Filter “%(name)s” saved.") % {"name": saved.name})
         target = _list_url(saved.query)
@@ -147,13 +148,6 @@ def describe_state(tenant, query: str) -> list[str]:
     except ValidationError:
         return []
 
-
-def _add_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 # --- one saved filter: rename, delete, use its columns, make a group ---------------------
@@ -202,7 +196,7 @@ class SavedFilterEditView(SavedFilterMixin, FormView):
                 tenant=self.tenant, actor=self.actor, saved_filter=self.saved,
                 name=data["name"], shared=data["shared"] if "shared" in form.fields else None)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
             return self.form_invalid(form)
         messages.success(self.request, _("Filter “%(name)s” saved.") % {"name": saved.name})
         return redirect(self.back())

@@ -8,23 +8,12 @@ import pytest
 from playwright.sync_api import expect
 
 from crm.access import SYSTEM
-from customers import services as customer_services
 from customers.defaults import seed_defaults
 from groups.models import CustomerGroup, GroupMember
-from orders import services as order_services
-from orders.models import OrderStatus
+from tests.groups.factories import buyer
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-
-def buyer(tenant, name, phone, *amounts):
-    customer = customer_services.customer_create(
-        tenant=tenant, actor=SYSTEM, data={"full_name": name, "phone": phone})
-    for amount in amounts:
-        order_services.order_create(tenant=tenant, actor=SYSTEM, customer=customer,
-                                    data={"total_amount": amount,
-                                          "status": OrderStatus.DELIVERED})
-    return customer
 
 
 @pytest.fixture

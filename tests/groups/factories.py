@@ -25,3 +25,19 @@ class GroupPinFactory(factory.django.DjangoModelFactory):
     group = factory.SubFactory(CustomerGroupFactory, tenant=factory.SelfAttribute("..tenant"))
     customer = factory.SubFactory(CustomerFactory, tenant=factory.SelfAttribute("..tenant"))
     mode = PinMode.INCLUDE
+
+
+def buyer(tenant, name: str, phone: str, *amounts: int):
+    """A customer (through the service) with one delivered order per amount."""
+    from crm.access import SYSTEM
+    from customers import services as customer_services
+    from orders import services as order_services
+    from orders.models import OrderStatus
+
+    customer = customer_services.customer_create(
+        tenant=tenant, actor=SYSTEM, data={"full_name": name, "phone": phone})
+    for amount in amounts:
+        order_services.order_create(tenant=tenant, actor=SYSTEM, customer=customer,
+                                    data={"total_amount": amount,
+                                          "status": OrderStatus.DELIVERED})
+    return customer

@@ -23,9 +23,8 @@ from groups.models import (
     PinMode,
     RecomputeState,
 )
-from orders import services as order_services
-from orders.models import OrderStatus
 from tests.customers.factories import TagFactory
+from tests.groups.factories import buyer
 
 pytestmark = pytest.mark.django_db
 
@@ -35,15 +34,6 @@ COUNT = "/admin/customers/groups/count/"
 KHACH_MOI = {"conditions": [{"field": "orders", "op": "gte", "value": 2},
                             {"field": "spend", "op": "gte", "value": 1_500_000}]}
 
-
-def buyer(tenant, name: str, phone: str, *amounts: int):
-    customer = customer_services.customer_create(
-        tenant=tenant, actor=SYSTEM, data={"full_name": name, "phone": phone})
-    for amount in amounts:
-        order_services.order_create(tenant=tenant, actor=SYSTEM, customer=customer,
-                                    data={"total_amount": amount,
-                                          "status": OrderStatus.DELIVERED})
-    return customer
 
 
 @pytest.fixture
