@@ -102,10 +102,12 @@ def ordered_within_q(tenant, op, value) -> Q:
     """Has (or has not) a delivered order in the last ``value`` months: the last delivery
     date of the stats row, on its tenant-first index."""
     since = aggregates.vietnam_now() - aggregates.relativedelta(months=value)
-    recent = Q(stats__last_order_at__gte=since)
     if op == "within":
-        return recent
-    return Q(stats__last_order_at__lt=since) | Q(stats__last_order_at__isnull=True)
+        return Q(stats__last_order_at__gte=since)
+    # "None in N months" holds for customers without a stats row too: an anti-join with
+    # the recent buyers (on stats_last_order_idx) beats OR-ing "no row" into a LEFT JOIN.
+    return ~Exists(CustomerStats.objects.filter(tenant=tenant, customer=OuterRef("pk"),
+                                                last_order_at__gte=since))
 
 
 def bought_q(tenant, op, value) -> Q:
