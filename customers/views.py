@@ -12,7 +12,7 @@ from django_ratelimit.decorators import ratelimit
 
 from crm import access, registry
 from crm.forms import add_service_errors
-from crm.generic import ReturnURLMixin, TenantListView, TenantObjectMixin
+from crm.generic import FILTER_PANEL, ReturnURLMixin, TenantListView, TenantObjectMixin
 from crm.http import serve_private_file
 from crm.models import Role, Tenant
 from crm.tenancy import BackofficeMixin, TenantScopedMixin, tenant_get_object_or_404
@@ -54,8 +54,11 @@ class CustomerListView(CustomerScopedMixin, TenantListView):
     lazy_count = True
 
     def get_filterset(self):
-        return customer_filterset()(self.request.GET or None, queryset=self.get_queryset(),
-                                    tenant=self.tenant)
+        get = self.request.GET
+        # The list reads only the boxes its query fills; the filter panel shows them all.
+        params = None if get.get(FILTER_PANEL) == "filters" else set(get)
+        return customer_filterset(params)(get or None, queryset=self.get_queryset(),
+                                          tenant=self.tenant)
 
     def search(self, queryset, query):
         return selectors.customer_search(queryset, self.tenant, query)

@@ -114,3 +114,11 @@ def test_single_valued_filters_add_no_distinct(tenant, lists):
     fs = customer_filterset()(params, queryset=Customer.objects.for_tenant(tenant), tenant=tenant)
     assert not fs.qs.query.distinct
     assert list(fs.qs.values_list("full_name", flat=True)) == ["A"]
+
+
+def test_the_list_builds_only_the_boxes_its_query_fills(tenant):
+    assert set(customer_filterset({"province_code", "q", "sort"}).base_filters) == \
+        {"province_code"}
+    assert set(customer_filterset({"tags"}).base_filters) == {"tags", "tags_mode"}
+    assert set(customer_filterset({"spend_min"}).base_filters) == {"spend_min", "spend_max"}
+    assert len(customer_filterset().base_filters) > 30  # the panel: every box
