@@ -367,6 +367,8 @@ def _explained(tenant, condition: dict, labels_cache: dict) -> Explained:
     if op.key in ("within", "not_within"):
         expected = f"{condition['value']} {entry.unit}"
     words = op.symbol or str(op.label)
+    if op.key in ("in", "not_in") and len(condition["value"]) == 1:
+        words = _("is") if op.key == "in" else str(OPERATORS["neq"].label)  # "Thành viên là ..."
     sentence = " ".join(p for p in (str(entry.label), words, expected) if p)
     return Explained(label=str(entry.label), operator=str(op.label), expected=expected,
                      sentence=sentence)
