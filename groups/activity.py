@@ -1,4 +1,5 @@
-"""What the groups' change-log actions are, in words (crm.audit.action_text)."""
+"""What the groups app's change-log actions (groups and saved filters) are, in words
+(crm.audit.action_text)."""
 
 from django.utils.translation import gettext_lazy
 
@@ -14,4 +15,8 @@ ACTION_TEXTS = {
     "group.pins_remove": ActionText(gettext_lazy("took customers off a group's list"),
                                     "ti-user-minus"),
     "group.add_tag": ActionText(gettext_lazy("tagged the members of a group"), "ti-tag"),
+    "saved_filter.create": ActionText(gettext_lazy("saved a filter of the customer list"),
+                                      "ti-filter-plus"),
+    "saved_filter.update": ActionText(gettext_lazy("changed a saved filter"), "ti-filter-edit"),
+    "saved_filter.delete": ActionText(gettext_lazy("deleted a saved filter"), "ti-filter-x"),
 }

@@ -131,17 +131,11 @@ def same_state(a, b) -> bool:
 # --- what the groups app adds to other pages (GroupsConfig.ready) --------------------------
 
 def register() -> None:
-    from crm import audit, registry
+    from crm import registry
 
     registry.register_list_toolbar(registry.ListToolbar(
         "saved_filters", "customers", "groups/saved_filters/chips.html", _chips_context,
         order=10))
-    audit.register_action_texts({
-        "saved_filter.create": audit.ActionText(_("saved a filter of the customer list"),
-                                                "ti-filter-plus"),
-        "saved_filter.update": audit.ActionText(_("changed a saved filter"), "ti-filter-edit"),
-        "saved_filter.delete": audit.ActionText(_("deleted a saved filter"), "ti-filter-x"),
-    })
 
 
 def _chips_context(request, list_context: dict) -> dict:
