@@ -157,3 +157,18 @@ def group_explain(group: CustomerGroup, customer, *, events_limit: int = 20) -> 
         else member is not None
     return Explanation(group=group, customer=customer, member=member, pin=pin,
                        conditions=conditions, holds=holds, events=events, error=error)
+
+
+def rule_match_count(tenant, rule) -> dict:
+    """The live count of the form's conditions: {"empty"} for a rule without conditions,
+    else {"count", "more"} capped (crm.pagination.capped_count). The rule is validated once
+    (ValidationError with its Vietnamese messages)."""
+    from customers.models import Customer
+    from customers.rules import conditions_q, rule_validate
+
+    clean = rule_validate(tenant, rule)
+    if not clean["conditions"]:
+        return {"empty": True, "count": None}
+    count, more = capped_count(Customer.objects.for_tenant(tenant).filter(
+        conditions_q(tenant, clean["conditions"])))
+    return {"empty": False, "count": count, "more": more}

@@ -18,7 +18,6 @@ from django.views.generic import FormView, TemplateView
 from crm import access
 from crm.filters import TenantFilterSet
 from crm.generic import ReturnURLMixin, TenantListView
-from crm.pagination import capped_count
 from crm.tenancy import BackofficeMixin, TenantScopedMixin, tenant_get_object_or_404
 from customers.models import Customer
 from customers.selectors import scope_customers
@@ -174,25 +173,19 @@ class GroupUpdateView(GroupFormMixin, GroupObjectMixin, FormView):
 
 class GroupCountView(BackofficeMixin, View):
     """How many customers the conditions being edited match (htmx, debounced by the form):
-    a capped count of customers.rules.rule_customers, or why the rule cannot be read yet."""
+    a capped count (groups.selectors.rule_match_count), or why the rule cannot be read yet."""
 
     action = "group.manage"
 
     def post(self, request):
-        from customers.rules import rule_customers, rule_validate
-
         form = CountForm(request.POST, tenant=request.tenant)
         context = {"count": None, "errors": []}
         if form.is_valid():
             try:
-                rule = rule_validate(request.tenant, form.cleaned_data["rule"])
+                context.update(selectors.rule_match_count(request.tenant,
+                                                          form.cleaned_data["rule"]))
             except ValidationError as error:
                 context["errors"] = error.messages
-            else:
-                context["empty"] = not rule["conditions"]
-                if rule["conditions"]:
-                    context["count"], context["more"] = capped_count(
-                        rule_customers(request.tenant, rule))
         else:
             context["errors"] = [e for errors in form.errors.values() for e in errors]
         return render(request, "groups/_live_count.html", context)

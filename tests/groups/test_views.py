@@ -179,7 +179,7 @@ def test_live_count_is_capped(login, manager, shop, monkeypatch):
     from crm import pagination
 
     real = pagination.capped_count
-    monkeypatch.setattr("groups.views.capped_count", lambda qs: real(qs, cap=2))
+    monkeypatch.setattr("groups.selectors.capped_count", lambda qs: real(qs, cap=2))
     response = login(manager).post(COUNT, {"rule": json.dumps(
         {"conditions": [{"field": "orders", "op": "gte", "value": 0}]})})
     assert (response.context["count"], response.context["more"]) == (2, True)
