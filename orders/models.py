@@ -36,6 +36,12 @@ class Order(TenantOwned):
     shipping_fee = models.BigIntegerField(_("shipping fee (đồng)"), default=0)
     paid_amount = models.BigIntegerField(_("paid (đồng)"), default=0)
     returned_amount = models.BigIntegerField(_("returned (đồng)"), default=0, editable=False)
+    # Loyalty points the customer used on this order, and what they took off its total
+    # (the shop's point value when the order was entered). Given back when the order is
+    # cancelled or returned in full (orders.stats.Contribution.points).
+    points_redeemed = models.BigIntegerField(_("points used"), default=0, editable=False)
+    points_discount = models.BigIntegerField(_("points discount (đồng)"), default=0,
+                                             editable=False)
     contact_name = models.CharField(_("contact name"), max_length=200, blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True)
     contact_phone_normalized = models.CharField(max_length=20, blank=True, editable=False)
@@ -60,7 +66,9 @@ class Order(TenantOwned):
                                     condition=~models.Q(external_id="")),
             models.CheckConstraint(condition=models.Q(total_amount__gte=0)
                                    & models.Q(paid_amount__gte=0)
-                                   & models.Q(returned_amount__gte=0),
+                                   & models.Q(returned_amount__gte=0)
+                                   & models.Q(points_redeemed__gte=0)
+                                   & models.Q(points_discount__gte=0),
                                    name="order_amounts_not_negative"),
         ]
         indexes = [

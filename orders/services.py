@@ -25,7 +25,7 @@ from customers.selectors import can_see_customer, contact_owners
 
 from . import stats as aggregates
 from .models import CustomerStats, MonthlySpend, Order, OrderLine, OrderStatus, Payment, Return
-from .signals import aggregates_recomputed, order_delivered
+from .signals import aggregates_recomputed, order_contribution_changed, order_points_value
 
 # Which status changes staff and channels may make. Returned is reached through returns.
 STATUS_TRANSITIONS = {
@@ -52,9 +52,11 @@ def order_code(number: int) -> str:
 
 
 @contextmanager
-def _tracking(order: Order):
+def _tracking(order: Order, actor):
     """Lock the stats of the order's customer(s), let the caller change and save the order,
-    then move the aggregates from the old to the new contribution."""
+    then move the aggregates from the old to the new contribution and announce the change
+    (``order_contribution_changed``, inside this transaction: a receiver's refusal, such
+    as points redeemed over the balance, undoes the whole change)."""
     before_customer = order.customer
     old = aggregates.contribution(order)
     customers = {before_customer.pk: before_customer} if before_customer else {}
@@ -74,6 +76,9 @@ def _tracking(order: Order):
             # the stage: no need to read it.
             lifecycle_refresh(customer, moved.delivered_orders,
                               months_changed=moved.months_changed, tenant=order.tenant)
+    if old != new or before_customer != after_customer:
+        order_contribution_changed.send(sender=Order, tenant=order.tenant, order=order,
+                                        before=old, after=new, actor=actor)
 
 
 def _lock_order(order: Order, tenant: Tenant, actor, action: str) -> Order:
@@ -113,26 +118,13 @@ def vip_qualifies(customer: Customer, tenant: Tenant) -> bool:
 
 def lifecycle_refresh(customer: Customer, delivered_orders: int, months_changed: bool = True,
                       tenant: Tenant | None = None) -> None:
-    """Set the automatic stage from the aggregates; manual stages stay until a first order.
-
-    VIP is asked of MonthlySpend only when a month's spend changed: a payment never
-    makes or unmakes a VIP."""
+    """Tell the customers app the facts its lifecycle rule reads: has the customer a
+    delivered order, and (only when a month's spend changed: a payment never makes or
+    unmakes a VIP) does a month of the VIP window pass the threshold."""
     tenant = tenant or customer.tenant
-    current = Customer.objects.filter(pk=customer.pk).values_list("lifecycle_stage", flat=True)[0]
-    vip = vip_qualifies(customer, tenant) if months_changed else current == LifecycleStage.VIP
-    if vip:
-        stage = LifecycleStage.VIP
-    elif delivered_orders > 0:
-        stage = LifecycleStage.PURCHASED
-    elif current in (LifecycleStage.PURCHASED, LifecycleStage.VIP):
-        stage = LifecycleStage.NEW  # its only delivered orders were cancelled
-    else:
-        stage = current
-    if stage != current:
-        Customer.objects.filter(pk=customer.pk).update(lifecycle_stage=stage)
-        customer.lifecycle_stage = stage
-        audit_record(tenant, None, "customer.lifecycle", customer,
-                     before={"lifecycle_stage": current}, after={"lifecycle_stage": stage})
+    customer_services.customer_lifecycle_follow(
+        tenant=tenant, customer=customer, bought=delivered_orders > 0,
+        vip=vip_qualifies(customer, tenant) if months_changed else None)
 
 
 # --- matching an order to a customer --------------------------------------------------------
@@ -213,10 +205,17 @@ def order_create(*, tenant, actor, data: dict, lines: list[dict] | None = None,
         contact_in = {"name": customer.full_name, "phone": customer.phone,
                       "email": customer.email, "address": customer.address_display}
     contact = _clean_contact(contact_in)
+    points = int(data.get("points_redeemed") or 0)
+    points_discount = _points_value(tenant, actor, points)
     total = data.get("total_amount")
     if total is None:
         total = sum(int(line["quantity"]) * int(line["unit_price"]) for line in lines) \
-            - int(data.get("discount") or 0) + int(data.get("shipping_fee") or 0)
+            - int(data.get("discount") or 0) - points_discount \
+            + int(data.get("shipping_fee") or 0)
+        if points and total < 0:
+            raise ValidationError({"points_redeemed": _(
+                "These points are worth more than the order (%(value)s đồng).") % {
+                "value": f"{points_discount:,}".replace(",", ".")}})
     status = data.get("status") or OrderStatus.NEW
     if status == OrderStatus.RETURNED:
         raise ValidationError({"status": _("Record a return on a delivered order instead.")})
@@ -232,6 +231,9 @@ def order_create(*, tenant, actor, data: dict, lines: list[dict] | None = None,
         if customer is None and not ambiguous and tenant.auto_create_guest_customers:
             customer = _guest_from_contact(tenant, actor, contact, channel)
     _check_order_customer_visible(actor, customer)
+    if points and customer is None:
+        raise ValidationError({"points_redeemed": _(
+            "Points can be used only on an order of a known customer.")})
 
     (number,) = TenantSequence.next_values(tenant, "order")
     order = Order(tenant=tenant, number=number, code=order_code(number), channel=channel,
@@ -239,10 +241,11 @@ def order_create(*, tenant, actor, data: dict, lines: list[dict] | None = None,
                   ordered_at=data.get("ordered_at") or timezone.now(),
                   total_amount=total, discount=int(data.get("discount") or 0),
                   shipping_fee=int(data.get("shipping_fee") or 0), paid_amount=paid,
+                  points_redeemed=points, points_discount=points_discount,
                   note=data.get("note") or "", created_by=access.user_of(actor), **contact)
     _set_delivery(order, data.get("delivered_at"))
     order.full_clean(exclude=["customer"])
-    with _tracking(order):
+    with _tracking(order, actor):
         order.customer = customer
         order.save()
         OrderLine.objects.bulk_create(
@@ -256,10 +259,39 @@ def order_create(*, tenant, actor, data: dict, lines: list[dict] | None = None,
                                    note=_("Paid when ordering"))
     audit_record(tenant, actor, "order.create", order, after={
         "code": order.code, "status": status, "total_amount": total,
-        "customer": customer.code if customer else None})
-    if status == OrderStatus.DELIVERED:
-        transaction.on_commit(lambda: order_delivered.send(sender=Order, order=order))
+        "customer": customer.code if customer else None,
+        **({"points_redeemed": points} if points else {})})
     return order
+
+
+def _points_value(tenant, actor, points: int) -> int:
+    """What ``points`` take off an order, in đồng, as the shop's loyalty program prices
+    them (``order_points_value``); refused without a program or the access."""
+    if points == 0:
+        return 0
+    if points < 0:
+        raise ValidationError({"points_redeemed": _("Enter a number of points above 0.")})
+    access.require(actor, "points.redeem", tenant)
+    answers = [value for _receiver, value in
+               order_points_value.send(sender=Order, tenant=tenant, points=points)
+               if value is not None]
+    if not answers:
+        raise ValidationError({"points_redeemed": _(
+            "This shop does not run a loyalty program: points cannot be used.")})
+    return int(answers[0])
+
+
+def points_price(tenant) -> int | None:
+    """What one loyalty point takes off an order in this shop, in đồng (the
+    ``order_points_value`` answer for 1 point); None when the shop runs no program. A read
+    for the order form ("1 điểm = 1.000 ₫") and the API: nothing is checked or written."""
+    try:
+        answers = [value for _receiver, value in
+                   order_points_value.send(sender=Order, tenant=tenant, points=1)
+                   if value is not None]
+    except ValidationError:  # the loyalty app's answer when its program is off
+        return None
+    return int(answers[0]) if answers else None
 
 
 def _guest_from_contact(tenant, actor, contact, channel) -> Customer:
@@ -282,14 +314,12 @@ def order_set_status(*, tenant, actor, order: Order, status: str,
         raise ValidationError({"status": _("An order cannot go from “%(a)s” to “%(b)s”.") % {
             "a": OrderStatus(order.status).label, "b": OrderStatus(status).label}})
     before = order.status
-    with _tracking(order):
+    with _tracking(order, actor):
         order.status = status
         _set_delivery(order, delivered_at)
         order.save()
     audit_record(tenant, actor, "order.status", order, before={"status": before},
                  after={"status": status})
-    if status == OrderStatus.DELIVERED:
-        transaction.on_commit(lambda: order_delivered.send(sender=Order, order=order))
     return order
 
 
@@ -303,7 +333,7 @@ def order_record_payment(*, tenant, actor, order: Order, amount: int,
         raise ValidationError({"amount": _("This pays more than is owed (%(owed)s đồng).") % {
             "owed": f"{order.total_amount - order.returned_amount - order.paid_amount:,}"
             .replace(",", ".")}})
-    with _tracking(order):
+    with _tracking(order, actor):
         order.paid_amount += amount
         order.save(update_fields=["paid_amount", "updated_at"])
         payment = Payment.objects.create(tenant=tenant, order=order, amount=amount,
@@ -328,7 +358,7 @@ def order_refund(*, tenant, actor, order: Order, amount: int, note: str = "",
         raise ValidationError({"amount": _("A refund is between 1 đồng and what is owed back "
                                            "(%(due)s đồng).") % {
             "due": f"{due:,}".replace(",", ".")}})
-    with _tracking(order):
+    with _tracking(order, actor):
         order.paid_amount -= amount
         order.save(update_fields=["paid_amount", "updated_at"])
         payment = Payment.objects.create(tenant=tenant, order=order, amount=-amount,
@@ -351,7 +381,7 @@ def order_return(*, tenant, actor, order: Order, amount: int, reason: str = "",
         raise ValidationError({"amount": _("A return is between 1 đồng and what is left of "
                                            "the order (%(left)s đồng).") % {
             "left": f"{order.total_amount - order.returned_amount:,}".replace(",", ".")}})
-    with _tracking(order):
+    with _tracking(order, actor):
         order.returned_amount += amount
         if order.returned_amount == order.total_amount:
             order.status = OrderStatus.RETURNED
@@ -374,7 +404,7 @@ def order_link_customer(*, tenant, actor, order: Order, customer: Customer | Non
     before = order.customer.code if order.customer else None
     if order.customer_id == (customer.pk if customer else None):
         return order
-    with _tracking(order):
+    with _tracking(order, actor):
         order.customer = customer
         order.save(update_fields=["customer", "updated_at"])
     audit_record(tenant, actor, "order.link", order, before={"customer": before},
@@ -468,11 +498,7 @@ def lifecycle_recompute(*, tenant: Tenant) -> dict:
                      .filter(bought).exclude(pk__in=promoted).values_list("pk", flat=True))
     for ids, stage in ((expired, LifecycleStage.PURCHASED), (promoted, LifecycleStage.VIP),
                        (purchased, LifecycleStage.PURCHASED)):
-        for customer in customers.filter(pk__in=ids):
-            audit_record(tenant, None, "customer.lifecycle", customer,
-                         before={"lifecycle_stage": customer.lifecycle_stage},
-                         after={"lifecycle_stage": stage})
-        customers.filter(pk__in=ids).update(lifecycle_stage=stage)
+        customer_services.customers_set_lifecycle(tenant=tenant, ids=ids, stage=stage)
     return {"vip_expired": len(expired), "vip_promoted": len(promoted),
             "purchased": len(purchased)}
 

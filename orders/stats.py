@@ -48,6 +48,10 @@ class Contribution:
     returned: int = 0
     month: datetime.date | None = None
     at: datetime.datetime | None = None
+    # Loyalty: what of a delivered order is paid (points are earned on it), and the points
+    # the order used while it stands (not cancelled, not returned in full).
+    paid: int = 0
+    points: int = 0
 
     def recent_spend(self, cutoff) -> int:
         return self.spend if self.at is not None and self.at >= cutoff else 0
@@ -61,6 +65,7 @@ def contribution(order: Order) -> Contribution:
     if order.customer_id is None:
         return NOTHING
     delivered = order.status == OrderStatus.DELIVERED
+    standing = order.status not in (OrderStatus.CANCELLED, OrderStatus.RETURNED)
     return Contribution(
         delivered=int(delivered),
         spend=order.total_amount - order.returned_amount if delivered else 0,
@@ -68,6 +73,9 @@ def contribution(order: Order) -> Contribution:
         returned=order.returned_amount,
         month=order.delivered_month if delivered else None,
         at=order.delivered_at if delivered else None,
+        paid=min(order.paid_amount, order.total_amount - order.returned_amount)
+        if delivered else 0,
+        points=order.points_redeemed if standing else 0,
     )
 
 

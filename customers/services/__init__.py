@@ -12,6 +12,11 @@ from .bulk import (
     customers_remove_tag,
     customers_set_care_status,
 )
+from .lifecycle import (
+    customer_lifecycle_follow,
+    customers_set_lifecycle,
+    lifecycle_stage_for,
+)
 from .lists import (
     LOOKUP_MODELS,
     lookup_move,
@@ -60,7 +65,8 @@ __all__ = [
     "CUSTOMER_CODE_PREFIX", "CUSTOMER_FIELDS", "LIFECYCLE_RANK", "LOOKUP_MODELS",
     "MEMBERSHIP_RANK", "MEMBERSHIP_TRANSITIONS", "MERGE_FIELDS", "MERGE_GROUPS", "REQUEST_FIELDS",
     "Activation", "ContactConflictError", "Contacts", "can_transition", "check_tags",
-    "customer_assign", "customers_activate_membership",
+    "customer_assign", "customer_lifecycle_follow", "customers_activate_membership",
+    "customers_set_lifecycle", "lifecycle_stage_for",
     "customer_code", "customer_create", "customer_set_care_status", "customer_update",
     "customers_add_tag", "customers_assign_staff", "customers_merge", "customers_remove_tag",
     "customers_set_care_status", "lookup_move", "lookup_save",

@@ -11,6 +11,7 @@ from customers.models import Customer
 from orders import services
 from orders.models import CustomerStats, MonthlySpend, Order, OrderStatus
 from orders.stats import month_start
+from tests.loyalty.factories import program_on
 
 pytestmark = pytest.mark.django_db
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -228,19 +229,31 @@ def test_merge_moves_orders_and_stats(tenant, manager):
     assert MonthlySpend.objects.get(customer=survivor).spend == 300_000
 
 
-def test_order_events_stay_a_few_statements(tenant, django_assert_num_queries):
+@pytest.mark.parametrize("program", ["never", "off"])
+def test_order_events_stay_a_few_statements(tenant, django_assert_num_queries, program):
     """Every order event is in the request path (and the ingest API): pin its statements.
-    A payment: lock the order, update it, insert the payment, one UPDATE ... RETURNING for
-    the stats, the audit row, plus the savepoint pair of the service's transaction."""
+    The shop runs no loyalty program (never set one up, or switched it off): loyalty asks
+    one question to know it has nothing to do, and writes nothing."""
+    if program == "off":
+        program_on(tenant, enabled=False)
     c = customer(tenant)
     delivered = order(tenant, c, total=500_000)
     shipping = order(tenant, c, total=300_000, status="shipping")
-    with django_assert_num_queries(7):
+    # A payment (8): the savepoint of the service's transaction, lock the order, update
+    # it, insert the payment, one UPDATE ... RETURNING for the stats (no lifecycle: a
+    # payment cannot move the stage), loyalty's one read of the shop's program together
+    # with whether the order already counts for points (no program or off, and none:
+    # nothing to do), the audit row, the savepoint's release.
+    with django_assert_num_queries(8):
         services.order_record_payment(tenant=tenant, actor=SYSTEM, order=delivered,
                                       amount=100_000)
-    # Delivered: the order, the stats, this month's spend (its row is there), the stage and
-    # the VIP check.
-    with django_assert_num_queries(9):
+    # A delivery (10): the savepoint, lock the order, update it, the stats' UPDATE ...
+    # RETURNING, this month's spend (its row is there: one UPDATE), the VIP check; the
+    # stage through customers.services.customer_lifecycle_follow (the read of the stage,
+    # unchanged: already Đã mua hàng; no savepoint of its own); loyalty's one read of the
+    # program and the order's points (a delivery earns only with the program on: nothing
+    # more); the audit row, the release.
+    with django_assert_num_queries(10):
         services.order_set_status(tenant=tenant, actor=SYSTEM, order=shipping,
                                   status="delivered")
     assert (stats(c).delivered_orders, stats(c).debt) == (2, 700_000)
