@@ -81,6 +81,15 @@ POLICY: dict[str, Rule] = {
                                          "and remove customers of a group")),
     "filter.save": Rule(Role.COLLABORATOR, _("Save the customer list's filters for oneself")),
     "filter.share": Rule(Role.MANAGER, _("Share a saved filter with the whole shop")),
+    "points.view": Rule(Role.COLLABORATOR, _("See a customer's tier, points and point "
+                                              "history")),
+    "points.redeem": Rule(Role.STAFF, _("Use a customer's points as a discount on an order")),
+    "points.adjust": Rule(Role.MANAGER, _("Add or subtract a customer's points (Cập nhật "
+                                          "điểm)")),
+    "loyalty.view": Rule(Role.MANAGER, _("See the loyalty page: tiers and the shop's point "
+                                         "history")),
+    "loyalty.manage": Rule(Role.MANAGER, _("Set up the loyalty program: earning, redeeming, "
+                                           "expiry and tiers")),
     "settings.view": Rule(Role.MANAGER, _("Open the settings")),
     "settings.lists": Rule(Role.MANAGER, _("Edit sources, tags and care statuses")),
     "staff.view": Rule(Role.MANAGER, _("See the staff list")),
@@ -117,7 +126,7 @@ SYSTEM = SystemActor("system")
 REGISTRATION = SystemActor("registration", frozenset({"customer.register"}))
 API_ACTIONS = frozenset({"customer.view", "customer.create", "order.view", "order.create",
                          "order.set_status", "order.cancel", "order.record_payment",
-                         "order.link_customer"})
+                         "order.link_customer", "points.redeem"})
 
 
 def api_actor(key) -> SystemActor:

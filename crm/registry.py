@@ -74,6 +74,9 @@ class ProfileTab:
     url_name: str  # takes the customer code as ``code``
     order: int
     action: str = "customer.view"  # the access table's action that shows the tab
+    # (tenant) -> bool: whether the shop uses what the tab shows (loyalty: the program is
+    # on); None: always.
+    shown: Callable[[Any], bool] | None = None
 
 
 profile_tabs: list[ProfileTab] = []
@@ -98,6 +101,46 @@ customer_totals_providers: list[CustomerTotals] = []
 
 def register_customer_totals(entry: CustomerTotals) -> None:
     _put(customer_totals_providers, entry)
+
+
+# --- rows of the profile's overview card ----------------------------------------------------
+
+@dataclass(frozen=True)
+class OverviewRows:
+    """Rows an app adds to the overview card of the customer profile (loyalty: Xếp hạng
+    thành viên, Điểm thành viên and "Cập nhật điểm").
+
+    ``context(customer, actor) -> dict | None`` gives ``template`` its values as ``rows``
+    (None: nothing to show, e.g. the shop does not use it); a fixed number of queries.
+    Shown to members the access table allows ``action``, in ``order``.
+    """
+
+    key: str
+    template: str
+    context: Callable[[Any, Any], dict | None]
+    order: int = 100
+    action: str = "customer.view"
+
+
+overview_rows: list[OverviewRows] = []
+
+
+def register_overview_rows(entry: OverviewRows) -> None:
+    _put(overview_rows, entry, sort=lambda e: e.order)
+
+
+def overview_blocks(customer, actor) -> list[dict]:
+    """What the overview card includes: ``{"template", "rows"}`` per shown entry."""
+    from . import access
+
+    blocks = []
+    for entry in overview_rows:
+        if not access.can(actor, entry.action):
+            continue
+        data = entry.context(customer, actor)
+        if data is not None:
+            blocks.append({"template": entry.template, "rows": data})
+    return blocks
 
 
 # --- toolbars above a list: a strip another app adds (saved filter chips) ------------------

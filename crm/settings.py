@@ -214,6 +214,10 @@ CELERY_BEAT_SCHEDULE = {
     # Groups by conditions read the figures and the stages computed above.
     "groups-nightly": {"task": "groups.groups_recompute_nightly",
                        "schedule": crontab(hour=3, minute=30)},
+    # Loyalty: points past their expiry go, tiers by spend follow the sliding 12 months,
+    # then every account is checked against its ledger (reported, never fixed silently).
+    "loyalty-nightly": {"task": "loyalty.loyalty_nightly",
+                        "schedule": crontab(hour=4, minute=0)},
 }
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

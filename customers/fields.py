@@ -142,6 +142,13 @@ class CustomerField:
     panel: str = ""
     param: str = ""  # the filter panel's query parameter (default: the key)
     order: int = 100
+    # (tenant) -> bool: whether the shop uses the field (loyalty's, when it runs a
+    # program); a hidden field is left out of the panel and the rule builder, but a rule
+    # or a saved filter that holds it still works. None: always shown.
+    shown: Callable | None = None
+
+    def shown_in(self, tenant) -> bool:
+        return self.shown is None or tenant is None or self.shown(tenant)
 
     @property
     def param_name(self) -> str:
@@ -323,6 +330,8 @@ def field_catalog(tenant) -> list[dict]:
     """The rule fields with their operators and choices, JSON-able (the rule builder)."""
     catalog = []
     for entry in rule_fields():
+        if not entry.shown_in(tenant):
+            continue
         catalog.append({
             "key": entry.key, "label": str(entry.label), "type": entry.type,
             "section": entry.section, "section_label": str(SECTIONS.get(entry.section, "")),

@@ -154,10 +154,11 @@ class CustomerFilterSet(TenantFilterSet):
     @property
     def panel_sections(self) -> list:
         """The common filters, then "More filters" folded unless one of them is set."""
-        form = self.form
+        form, tenant = self.form, self.tenant
 
         def bound(place):
-            return [form[name] for entry in panel_fields() if entry.panel == place
+            return [form[name] for entry in panel_fields()
+                    if entry.panel == place and entry.shown_in(tenant)
                     for name in _box_names(entry) if name in form.fields]
 
         more = bound("more")

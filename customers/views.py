@@ -262,7 +262,12 @@ class CustomerProfileMixin(TenantObjectMixin, CustomerScopedMixin):
     merged customer redirects to the survivor) and the overview card."""
 
     def find_object(self, queryset, code):
-        return selectors.customer_for_profile(queryset, code)
+        found, survivor = selectors.customer_for_profile(queryset, code)
+        if found is not None:
+            # The scoped queryset already proved it: the customer's shop is the request's
+            # (what the page's parts read of customer.tenant costs no query).
+            found.tenant = self.request.tenant
+        return found, survivor
 
     @property
     def customer(self):
@@ -274,7 +279,9 @@ class CustomerProfileMixin(TenantObjectMixin, CustomerScopedMixin):
             "customer": customer,
             "totals": customer_totals(customer),
             "tabs": [(t, reverse(t.url_name, kwargs={"code": customer.code}))
-                     for t in registry.profile_tabs if access.can(actor, t.action)],
+                     for t in registry.profile_tabs if access.can(actor, t.action)
+                     and (t.shown is None or t.shown(self.request.tenant))],
+            "overview_blocks": registry.overview_blocks(customer, actor),
             "care_statuses": selectors.lookup_lists(self.request.tenant)["care_statuses"]
             .filter(is_active=True),
             "membership_actions": [

@@ -23,6 +23,7 @@ from crm.access import SYSTEM, AccessDenied
 from crm.models import AuditLog, Role
 from customers import services as cs
 from groups import services as gs
+from loyalty import services as ls
 from orders import services as os_
 from tests.crm.factories import MembershipFactory, TenantFactory
 
@@ -60,6 +61,11 @@ EXPECTED = {
     "group.manage": (MANAGERS, MANAGERS),
     "filter.save": (EVERYONE, EVERYONE),
     "filter.share": (MANAGERS, MANAGERS),
+    "points.view": (EVERYONE, EVERYONE),
+    "points.redeem": (STAFF_UP, STAFF_UP),
+    "points.adjust": (MANAGERS, MANAGERS),
+    "loyalty.view": (MANAGERS, MANAGERS),
+    "loyalty.manage": (MANAGERS, MANAGERS),
     "settings.view": (MANAGERS, MANAGERS),
     "settings.lists": (MANAGERS, MANAGERS),
     "staff.view": (MANAGERS, MANAGERS),
@@ -134,6 +140,10 @@ class World:
         from tests.customers.factories import TagFactory
 
         self.status = CareStatus.objects.for_tenant(self.tenant).first()
+        # The shop runs a loyalty program; the staff's customer holds 1.000 points.
+        ls.program_save(tenant=self.tenant, actor=SYSTEM, data={"enabled": True})
+        ls.points_adjust(tenant=self.tenant, actor=SYSTEM, customer=self.mine, delta=1_000,
+                         reason="Điểm mở đầu")
         self.tag = TagFactory(tenant=self.tenant, name="Thẻ thêm")
         self.held_tag = TagFactory(tenant=self.tenant, name="Thẻ đang có")
         cs.customers_add_tag(tenant=self.tenant, actor=SYSTEM, customer_ids=[self.mine.pk],
@@ -143,7 +153,7 @@ class World:
 def _rows() -> dict:
     """How many rows each of the project's tables holds, and the last audit id."""
     counts = {}
-    for app in ("crm", "customers", "orders", "groups"):
+    for app in ("crm", "customers", "orders", "groups", "loyalty"):
         for model in apps.get_app_config(app).get_models():
             counts[model._meta.label] = model.objects.count()
     return counts
@@ -212,6 +222,13 @@ SERVICE_DOORS = {
         tenant=w.tenant, actor=a, name="Khách Shopee", query="q=shopee"),
     "filter.share": lambda w, a: gs.saved_filter_create(
         tenant=w.tenant, actor=a, name="Khách Shopee", query="q=shopee", shared=True),
+    "points.redeem": lambda w, a: os_.order_create(
+        tenant=w.tenant, actor=a, customer=w.mine,
+        data={"total_amount": 100_000, "points_redeemed": 10}),
+    "points.adjust": lambda w, a: ls.points_adjust(
+        tenant=w.tenant, actor=a, customer=w.mine, delta=100, reason="Tặng điểm"),
+    "loyalty.manage": lambda w, a: ls.program_save(
+        tenant=w.tenant, actor=a, data={"earn_amount": 20_000}),
     "settings.lists": lambda w, a: cs.lookup_save(
         tenant=w.tenant, actor=a, instance=type(w.tag)(), data={"name": "Thẻ mới"}),
     "settings.edit": lambda w, a: crm_services.tenant_update_settings(
@@ -223,7 +240,7 @@ SERVICE_DOORS = {
 }
 # Actions without a write of their own: a page (or a read) is their door.
 READ_ONLY = {"dashboard.view", "customer.view", "order.view", "settings.view", "staff.view",
-             "group.view"}
+             "group.view", "points.view", "loyalty.view"}
 
 
 def test_every_action_has_a_door():
@@ -252,7 +269,8 @@ def test_service_door(action, role, settings_on, django_capture_on_commit_callba
 
 CUSTOMER_ACTIONS = ["customer.edit", "customer.note", "customer.set_care_status",
                     "customer.tag", "customer.assign", "customer.approve_membership",
-                    "order.create", "order.set_status", "order.record_payment"]
+                    "order.create", "order.set_status", "order.record_payment",
+                    "points.redeem"]
 
 
 @pytest.mark.parametrize("action", CUSTOMER_ACTIONS)

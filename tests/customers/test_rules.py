@@ -77,6 +77,11 @@ def shop(tenant, staff, collaborator):
     for customer, days in [(people[0], 3), (people[1], 45), (people[3], 200)]:
         note = CustomerNote.objects.create(tenant=tenant, customer=customer, body="Gọi")
         CustomerNote.objects.filter(pk=note.pk).update(created_at=days_ago(days))
+    # The shop runs a loyalty program before its orders, so that they earn points.
+    from loyalty.models import Tier
+    from tests.loyalty.factories import give, program_on
+
+    program_on(tenant)
     # Orders: 0 -> 3 delivered recent; 1 -> one old and one unpaid; 3 -> one long ago.
     for customer, ago, amount, paid in [(people[0], 2, 700_000, 700_000),
                                         (people[0], 20, 500_000, 500_000),
@@ -86,8 +91,15 @@ def shop(tenant, staff, collaborator):
         order_create(tenant=tenant, actor=SYSTEM, customer=customer, data={
             "status": "delivered", "total_amount": amount, "paid_amount": paid,
             "ordered_at": days_ago(ago + 1), "delivered_at": days_ago(ago)})
-    return {"customers": people, "tags": tags, "statuses": statuses, "parent": parent,
-            "channels": channels, "staff": staff, "collaborator": collaborator}
+    # Points: 0 earned 160 (Đồng); 1 earned 50, was given 6.000 and 5.800 taken back
+    # (lifetime 250, Vàng kept); 3 earned 9; 4 was given 1.500 (Bạc); 2 has no account.
+    give(tenant, people[1], 6_000)
+    give(tenant, people[1], -5_800)
+    give(tenant, people[4], 1_500)
+    tiers = {t.name: t for t in Tier.objects.for_tenant(tenant)}
+    return {"customers": people, "tiers": tiers, "tags": tags, "statuses": statuses,
+            "parent": parent, "channels": channels, "staff": staff,
+            "collaborator": collaborator}
 
 
 # --- the oracle: the operator applied in Python to the customer's value ---------------------
@@ -164,7 +176,8 @@ def sample_values(entry, op, shop) -> list:
         return [None]
     kind = entry.type
     if kind in (FieldType.NUMBER, FieldType.DAYS):
-        numbers = {"age": [18, 30, 45], "orders": [0, 1, 3], "days_since_purchase": [2, 30, 400]}
+        numbers = {"age": [18, 30, 45], "orders": [0, 1, 3], "days_since_purchase": [2, 30, 400],
+                   "points": [0, 160, 1_500], "lifetime_points": [0, 250, 1_500]}
         picks = numbers.get(entry.key, [0, 1, 3])
         return [[picks[0], picks[1]]] if arity == 2 else picks
     if kind == FieldType.MONEY:
@@ -194,6 +207,9 @@ def sample_values(entry, op, shop) -> list:
         return [[shop["staff"].pk]]
     if entry.key == "collaborator":
         return [[shop["collaborator"].pk]]
+    if entry.key == "tier":
+        t = shop["tiers"]
+        return [[t["Đồng"].pk], [t["Bạc"].pk, t["Vàng"].pk], [t["Vàng"].pk]]
     if kind == FieldType.CHOICE:
         values = [v for v, _l, _g in entry.choices(None)]
         return [values[:1], values[1:3]]

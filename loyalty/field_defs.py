@@ -1,0 +1,61 @@
+"""The loyalty app's fields in the customer field registry (customers.fields): points,
+lifetime points and tier, read from the narrow ``LoyaltyAccount`` row.
+
+A customer without an account has never earned: 0 points, and the tier that starts at 0
+(Đồng by default) — "tier is Đồng" holds for them too.
+"""
+
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from crm.tables import Column
+from customers.fields import CustomerField, FieldType, register_field
+
+from .extensions import shown
+from .models import Tier
+from .services.program import tier_for, tiers_of
+
+CELLS = "loyalty/cells.html#"
+
+
+def tier_q(tenant, op, value) -> Q:
+    ids = [int(v) for v in value]
+    q = Q(loyalty__tier__in=ids)
+    base = tier_for(tiers_of(tenant), 0)
+    if base is not None and base.pk in ids:
+        q |= Q(loyalty__isnull=True)
+    return ~q if op == "not_in" else q
+
+
+def tier_of(customer):
+    """The account's tier (none while a deleted tier's customers wait for the refresh);
+    without an account, the tier that starts at 0 — what ``tier_q`` and the profile say."""
+    account = getattr(customer, "loyalty", None)
+    if account is not None:
+        return account.tier if account.tier_id else None
+    return tier_for(tiers_of(customer.tenant), 0)
+
+
+FIELDS = [
+    CustomerField(
+        "points", _("Points"), FieldType.NUMBER, section="loyalty", path="loyalty__balance",
+        missing=0, related=("loyalty",), unit=_("points"), order=70, panel="more", shown=shown,
+        column=Column("points", _("Points"), None, cell=CELLS + "points", css="text-end",
+                      related=("loyalty",))),
+    CustomerField(
+        "lifetime_points", _("Lifetime points"), FieldType.NUMBER, section="loyalty",
+        path="loyalty__lifetime", missing=0, related=("loyalty",), unit=_("points"),
+        order=71, panel="more", shown=shown),
+    CustomerField(
+        "tier", _("Tier"), FieldType.RELATION, section="loyalty", path="loyalty__tier",
+        queryset=Tier.objects.all, condition=tier_q, value=tier_of,
+        related=("loyalty__tier",), operators=("in", "not_in"), order=72, panel="more",
+        shown=shown,
+        column=Column("tier", _("Tier"), None, cell=CELLS + "tier",
+                      related=("loyalty__tier",))),
+]
+
+
+def register() -> None:
+    for entry in FIELDS:
+        register_field(entry)
