@@ -1,14 +1,17 @@
 from django.urls import path
-from django.utils.translation import gettext_lazy as _
 
-from customers.empty_tabs import EmptyTabView
+from . import views
 
 app_name = "loyalty"
 
 urlpatterns = [
-    path("customer/<str:code>/", EmptyTabView.as_view(
-        tab_key="points", empty_icon="ti-award",
-        empty_title=_("No points yet"),
-        empty_text=_("Points earned with orders and adjusted by managers.")),
-        name="customer_points"),
+    path("", views.ProgramView.as_view(), name="program"),
+    path("settings/", views.ProgramEditView.as_view(), name="program_edit"),
+    path("tiers/new/", views.TierEditView.as_view(), name="tier_add"),
+    path("tiers/<int:pk>/", views.TierEditView.as_view(), name="tier_edit"),
+    path("tiers/<int:pk>/delete/", views.TierDeleteView.as_view(), name="tier_delete"),
+    path("customer/<str:code>/", views.CustomerPointsTabView.as_view(),
+         name="customer_points"),
+    path("customer/<str:code>/update/", views.PointsAdjustView.as_view(),
+         name="points_adjust"),
 ]

@@ -192,3 +192,29 @@ for _name in ("groups:group_detail", "groups:group_edit", "groups:group_status",
     SWEEP[_name] = lambda w: {"pk": w.objects["group"].pk}
 SWEEP["groups:group_explain"] = lambda w: {"pk": w.objects["group"].pk,
                                            "code": w.objects["customer"].code}
+
+
+def _loyalty(world: World) -> None:
+    """Shop A runs a loyalty program with a tier of its own; its customer holds points
+    given by hand with a reason only shop A should see."""
+    from loyalty import services
+
+    shop, owner = world.tenant, world.objects["owner"]
+    services.program_save(tenant=shop, actor=owner, data={"enabled": True})
+    world.objects["tier"] = services.tier_save(tenant=shop, actor=owner, tier=None, data={
+        "name": "Hạng riêng Shop A", "threshold": 77_777, "color": "#123456"})
+    services.points_adjust(tenant=shop, actor=owner, customer=world.objects["customer"],
+                           delta=4_321, reason="Lý do điểm riêng Shop A")
+    world.markers += ["Hạng riêng Shop A", "Lý do điểm riêng Shop A", "77.777"]
+
+
+WORLD_BUILDERS.append(_loyalty)
+SWEEP.update({
+    "loyalty:program": None,
+    "loyalty:program_edit": None,
+    "loyalty:tier_add": None,
+})
+for _name in ("loyalty:tier_edit", "loyalty:tier_delete"):
+    SWEEP[_name] = lambda w: {"pk": w.objects["tier"].pk}
+for _name in ("loyalty:customer_points", "loyalty:points_adjust"):
+    SWEEP[_name] = lambda w: {"code": w.objects["customer"].code}
