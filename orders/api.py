@@ -3,7 +3,10 @@
 Authentication: ``Authorization: Bearer kh_<prefix>_<secret>`` with a key created in
 Settings › API keys; the key decides the shop. Idempotent on (channel, external_id): a
 re-post of a known order updates its status and paid amount and answers 200; a new one
-answers 201, also when the same order arrives several times at once. Errors answer 400
+answers 201, also when the same order arrives several times at once. ``points_redeemed``
+(a new order of a known customer, the shop running a loyalty program) takes the points'
+value off the computed total; more than the customer's balance is a 400 on that field
+and nothing is saved. Errors answer 400
 with {"errors": {"field": ["message", ...]}}, 413 for a body over API_MAX_BODY_BYTES and
 429 over the rate limit (counted per key, or per address without a valid key).
 
@@ -48,6 +51,9 @@ MAX_AMOUNT = 10**12
 # along are ignored, but they are parsed, so their nesting is bounded too.
 MAX_DEPTH = 20
 MAX_BODY_BYTES = 1_000_000  # default of settings.API_MAX_BODY_BYTES
+# Points a channel may use on one order: a billion, far above any balance (the loyalty
+# app refuses more than the customer has); their value times it still fits a bigint.
+MAX_POINTS = 10**9
 RATE = "120/m"
 FIRST_YEAR, LAST_YEAR = 2000, 2099
 
@@ -265,6 +271,9 @@ def orders_ingest(request):
     errors = {} if form.is_valid() else {k: list(v) for k, v in form.errors.items()}
     contact = _contact(payload, errors)
     lines = _lines(payload, errors)
+    points = payload.get("points_redeemed")
+    if points is not None and (problems := _whole_number(points, 0, MAX_POINTS)):
+        errors["points_redeemed"] = problems
     if not errors:
         _amounts(form.cleaned_data, lines, errors)
     channel = None
@@ -274,7 +283,10 @@ def orders_ingest(request):
             errors["channel"] = [_("Unknown channel code for this shop.")]
     if errors:
         return _errors(errors)
-    data = {**form.cleaned_data, "channel": channel, "contact": contact}
+    # Points are used when the order is created (a re-post does not change them): the
+    # service prices them and the loyalty app refuses more than the customer's balance.
+    data = {**form.cleaned_data, "channel": channel, "contact": contact,
+            "points_redeemed": points or 0}
     if data.get("total_amount") is None and not lines:
         return _errors({"total_amount": [_("Give total_amount or the lines.")]})
     return _save(tenant, key, data, lines)
@@ -339,4 +351,5 @@ def _validation_errors(error: ValidationError, status: int):
 def _body(order: Order, *, created: bool) -> dict:
     return {"code": order.code, "status": order.status, "created": created,
             "customer": order.customer.code if order.customer_id else None,
-            "total_amount": order.total_amount, "paid_amount": order.paid_amount}
+            "total_amount": order.total_amount, "paid_amount": order.paid_amount,
+            "points_redeemed": order.points_redeemed, "points_discount": order.points_discount}

@@ -72,11 +72,22 @@ class OrderCreateView(BackofficeMixin, TemplateView):
                                               data=form.service_data(), lines=rows,
                                               customer=form.cleaned_data.get("customer"))
             except ValidationError as error:
-                form.add_error(None, error.messages)
+                _errors_on_fields(form, error)
             else:
                 messages.success(request, _("Order %(code)s recorded.") % {"code": order.code})
                 return redirect("orders:order_detail", code=order.code)
         return self.render_to_response(self.get_context_data(form=form, lines=lines))
+
+
+def _errors_on_fields(form, error: ValidationError) -> None:
+    """The service's refusal next to the box it is about (the points over the customer's
+    balance under "Dùng điểm"); what no box of the form holds goes above the form."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error.messages)
+        return
+    for field, errors in error.error_dict.items():
+        form.add_error(field if field in form.fields else None,
+                       [m for e in errors for m in e.messages])
 
 
 class OrderDetailView(OrderScopedMixin, TemplateView):
@@ -90,8 +101,12 @@ class OrderDetailView(OrderScopedMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         order = self.get_order()
+        lines = order.lines.all()  # prefetched: no query
         return super().get_context_data(
             order=order,
+            # What the products come to before the discount, the points and the shipping:
+            # the totals then explain themselves (none when a channel sent the total only).
+            lines_total=sum(line.amount for line in lines) if lines else None,
             # In the order of the statuses, cancelling last (a set has no order of its own).
             next_statuses=[(s, OrderStatus(s).label)
                            for s in sorted(services.STATUS_TRANSITIONS.get(order.status, ()),
