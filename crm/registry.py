@@ -129,18 +129,24 @@ def register_overview_rows(entry: OverviewRows) -> None:
     _put(overview_rows, entry, sort=lambda e: e.order)
 
 
-def overview_blocks(customer, actor) -> list[dict]:
-    """What the overview card includes: ``{"template", "rows"}`` per shown entry."""
+def _blocks(entries, actor, context: Callable[[Any], Any], name: str) -> list[dict]:
+    """``{"template", name: data}`` for each entry the access table shows ``actor`` whose
+    ``context(entry)`` is not None."""
     from . import access
 
     blocks = []
-    for entry in overview_rows:
+    for entry in entries:
         if not access.can(actor, entry.action):
             continue
-        data = entry.context(customer, actor)
+        data = context(entry)
         if data is not None:
-            blocks.append({"template": entry.template, "rows": data})
+            blocks.append({"template": entry.template, name: data})
     return blocks
+
+
+def overview_blocks(customer, actor) -> list[dict]:
+    """What the overview card includes: ``{"template", "rows"}`` per shown entry."""
+    return _blocks(overview_rows, actor, lambda e: e.context(customer, actor), "rows")
 
 
 # --- toolbars above a list: a strip another app adds (saved filter chips) ------------------
@@ -177,16 +183,8 @@ def toolbars_of(list_key: str) -> list[ListToolbar]:
 
 def toolbar_blocks(list_key: str, request, list_context: dict) -> list[dict]:
     """What the list's template includes: ``{"template", "toolbar"}`` per shown toolbar."""
-    from . import access
-
-    blocks = []
-    for toolbar in toolbars_of(list_key):
-        if not access.can(getattr(request, "membership", None), toolbar.action):
-            continue
-        data = toolbar.context(request, list_context)
-        if data is not None:
-            blocks.append({"template": toolbar.template, "toolbar": data})
-    return blocks
+    return _blocks(toolbars_of(list_key), getattr(request, "membership", None),
+                   lambda t: t.context(request, list_context), "toolbar")
 
 
 # --- demo data ------------------------------------------------------------------------------

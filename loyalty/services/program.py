@@ -101,7 +101,20 @@ def program_save(*, tenant, actor, data: dict, channels=None) -> LoyaltyProgram:
 def _queue_refresh(tenant_id: int) -> None:
     from .. import tasks
 
+    forget_tier_counts(tenant_id)
     tasks.tiers_refresh.delay(tenant_id)
+
+
+def tier_counts_key(tenant_id: int) -> str:
+    """The cache key of the Tích điểm page's customers per tier (loyalty.selectors)."""
+    return f"loyalty:tier-counts:{tenant_id}"
+
+
+def forget_tier_counts(tenant_id: int) -> None:
+    """The Tích điểm page's customers per tier are counted again on its next visit."""
+    from django.core.cache import cache
+
+    cache.delete(tier_counts_key(tenant_id))
 
 
 @transaction.atomic
@@ -193,4 +206,6 @@ def tiers_refresh(*, tenant, batch: int = 10_000) -> int:
                                                              or new.threshold > cur.threshold))
                     for c, cur in items)
                 changed += len(items)
+    if changed:
+        forget_tier_counts(tenant.pk)
     return changed

@@ -20,6 +20,12 @@ from tests.loyalty.factories import give, program_on
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _fresh_counts(empty_cache):
+    """The Tích điểm page keeps its customers per tier a few minutes in the cache: each test
+    starts without another test's counts (ids repeat between tests on SQLite)."""
+
 PROGRAM = "/admin/loyalty/"
 SETTINGS = "/admin/loyalty/settings/"
 TIER_NEW = "/admin/loyalty/tiers/new/"
@@ -416,18 +422,23 @@ def test_the_ledger_pages_by_keyset(login, manager, tenant, shop):
 
 
 def test_program_page_query_count_is_pinned(login, manager, tenant, shop):
+    from django.core.cache import cache
+
     client = login(manager)
     client.get("/admin/")
     few = queries(client, PROGRAM)
+    counted_once = queries(client, PROGRAM)
     for i in range(20):
         customer = make(tenant, name=f"Khách {i}", phone=f"09130000{i:02d}")
         give(tenant, customer, 1_000 * (i % 7) + 1)
     services.ledger_verify(tenant=tenant)
+    cache.clear()
     many = queries(client, PROGRAM)
     # Session, user, memberships; the members of the staff filter, the page of entries;
-    # program, tiers, the distribution (accounts by tier, one COUNT of customers), the
-    # latest check, the channels that earn.
+    # program, tiers, the distribution (accounts by tier, one COUNT of customers: kept in
+    # the cache for the next visits), the latest check, the channels that earn.
     assert few == many == 11
+    assert counted_once == 9
     # The table alone (the filters move it): session, user, memberships, members, entries.
     assert queries(client, PROGRAM, HTTP_HX_REQUEST="true") == 5
 
@@ -569,3 +580,22 @@ def test_another_shops_tier_is_a_404(login, other_manager, tenant):
                        {"name": "Hack", "threshold": "1", "color": "#000000"}).status_code == 404
     assert client.post(f"/admin/loyalty/tiers/{tier.pk}/delete/").status_code == 404
     assert Tier.objects.filter(pk=tier.pk, name=tier.name).exists()
+
+
+def test_customers_per_tier_are_counted_again_after_a_tier_change(
+        tenant, django_capture_on_commit_callbacks):
+    from loyalty import selectors
+
+    program_on(tenant, tiers_can_drop=True)
+    give(tenant, make(tenant, name="Khách Bạc", phone="0913999001"), 1_500)
+
+    def counts():
+        return {row["tier"].name: row["count"]
+                for row in selectors.tier_distribution(tenant) if row["tier"]}
+
+    assert counts() == {"Đồng": 0, "Bạc": 1, "Vàng": 0}
+    silver = Tier.objects.get(tenant=tenant, name="Bạc")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.tier_save(tenant=tenant, actor=SYSTEM, tier=silver,
+                           data={"name": "Bạc", "threshold": 2_000, "color": silver.color})
+    assert counts() == {"Đồng": 1, "Bạc": 0, "Vàng": 0}
