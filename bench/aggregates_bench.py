@@ -359,7 +359,7 @@ class Loader:
                 province = self.province_of[offset][1]
             yield (self.tenant.pk, number, order_code(number), rng.choice(channels), "",
                    status, ordered_at, delivered_at, delivered_month, total, discount,
-                   shipping_fee, paid, returned, name, phone, phone_norm, email,
+                   shipping_fee, paid, returned, 0, 0, name, phone, phone_norm, email,
                    f"{street}, {province}", customer_id, "", ordered_at,
                    delivered_at or ordered_at)
 
@@ -437,9 +437,10 @@ class Loader:
             orders = copy_rows("orders_order", [
                 "tenant_id", "number", "code", "channel_id", "external_id", "status",
                 "ordered_at", "delivered_at", "delivered_month", "total_amount", "discount",
-                "shipping_fee", "paid_amount", "returned_amount", "contact_name",
-                "contact_phone", "contact_phone_normalized", "contact_email", "contact_address",
-                "customer_id", "note", "created_at", "updated_at"], self.order_rows(owners))
+                "shipping_fee", "paid_amount", "returned_amount", "points_redeemed",
+                "points_discount", "contact_name", "contact_phone", "contact_phone_normalized",
+                "contact_email", "contact_address", "customer_id", "note", "created_at",
+                "updated_at"], self.order_rows(owners))
             timings[f"COPY {orders:,} orders"] = time.perf_counter() - t
             del owners
             t = time.perf_counter()
@@ -529,6 +530,16 @@ def ensure_shop(args):
         changed = aggregates_recompute(tenant_id=tenant.pk)
         print(f"stats recompute: {changed:,} rows in {time.perf_counter() - start:.1f} s")
     return tenant
+
+
+def open_shop(args):
+    """What every bench that reads this shop starts with: the database (created when
+    missing), Django on it, the migrations, then the shop (``ensure_shop``)."""
+    create_database(args.database_url)
+    django_setup(args.database_url)
+    migrate()
+    print(f"database {db_name(args.database_url)}: {server_settings()}")
+    return ensure_shop(args)
 
 
 # --- measuring ------------------------------------------------------------------------------

@@ -384,11 +384,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    shop.create_database(args.database_url)
-    shop.django_setup(args.database_url)
-    shop.migrate()
-    print(f"database {shop.db_name(args.database_url)}: {shop.server_settings()}")
-    tenant = shop.ensure_shop(args)
+    tenant = shop.open_shop(args)
     restore_stats()
     delete_bench_groups(tenant)
     customers = shop.sql("SELECT count(*) FROM customers_customer WHERE tenant_id = %s",

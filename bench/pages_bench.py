@@ -12,7 +12,8 @@ main query (Paginator: COUNT(*) + OFFSET, ``icontains``) is timed next to it.
 Pages: the customer list (first page, each filter of the filter form, each sort, search by
 name, full phone, last 4 digits, email and code), a profile and each of its tabs (30
 customers with orders, plus the shop's biggest buyer), a care-status change (POST), the
-order list (first page, its filters, each kind of search) and the dashboard.
+order list (first page, its filters, each kind of search), the loyalty page (Tích điểm)
+and the dashboard.
 
 The data is aggregates_bench.py's shop (database crm_bench_orders): 1,000,000 customers
 with their phones, emails, tags, care status, source and staff, 10,000,000 orders
@@ -300,7 +301,8 @@ def build_cases(tenant, s: dict) -> list[Case]:
                     ("orders tab", "/admin/orders/customer/{}/orders/"),
                     ("related orders tab", "/admin/orders/customer/{}/related/"),
                     ("returns tab", "/admin/orders/customer/{}/returns/"),
-                    ("debt tab", "/admin/orders/customer/{}/debt/")]
+                    ("debt tab", "/admin/orders/customer/{}/debt/"),
+                    ("points tab", "/admin/loyalty/customer/{}/")]
     for label, pattern in profile_tabs:
         cases.append(Case("profile", label + (" (page)" if label != "profile (info)" else ""),
                           lambda i, p=pattern: p.format(s["codes"][i])))
@@ -338,6 +340,14 @@ def build_cases(tenant, s: dict) -> list[Case]:
              naive=paginated(lambda i: orders.filter(
                  contact_name__icontains=s["order_names"][i % len(s["order_names"])]),
                  ["-ordered_at"]), naive_note="icontains + Paginator"),
+        Case("loyalty", "Tích điểm page", "/admin/loyalty/"),
+        Case("loyalty", "Tích điểm: ledger of manual updates (htmx)", "/admin/loyalty/",
+             {"kind": "manual"}, htmx=True),
+        Case("loyalty", "Tích điểm: ledger of the system's entries (htmx)", "/admin/loyalty/",
+             {"actor": "system"}, htmx=True),
+        Case("loyalty", "Tích điểm: ledger used last month (htmx)", "/admin/loyalty/",
+             {"date_from": month_ago.strftime(dmy), "date_to": today.strftime(dmy)},
+             htmx=True),
         Case("dashboard", "dashboard", "/admin/",
              naive=lambda i: customers.count(), naive_note="COUNT(*) of the customers"),
         Case("dashboard", "dashboard, cache emptied first", "/admin/"),

@@ -139,6 +139,7 @@ class Staff(HttpUser):
             ("related", f"/admin/orders/customer/{code}/related/"),
             ("returns", f"/admin/orders/customer/{code}/returns/"),
             ("debt", f"/admin/orders/customer/{code}/debt/"),
+            ("points", f"/admin/loyalty/customer/{code}/"),
         ])
         self.htmx(path, f"profile tab: {name}")
 
