@@ -89,6 +89,11 @@ class Shop:
         self.saved_filter = saved_filter_create(tenant=self.tenant, actor=self.owner,
                                                 name="Khách Shopee", query="q=shopee",
                                                 shared=True)
+        from loyalty.models import Tier
+
+        # The demo shop runs a loyalty program: its tiers are Đồng, Bạc, Vàng.
+        self.tier = Tier.objects.for_tenant(self.tenant).order_by("threshold").first()
+        assert self.tier, "the demo shop has no tier"
 
     def kwargs(self, name: str, params: list[str], role: str) -> dict:
         short = name.split(":")[-1]
@@ -110,6 +115,8 @@ class Shop:
                     values[param] = self.group.pk
                 elif short.startswith("saved_filter_"):
                     values[param] = self.saved_filter.pk
+                elif short.startswith("tier_"):
+                    values[param] = self.tier.pk
                 else:
                     raise AssertionError(f"test_walk: no value for pk of {name}")
             elif param == "direction":
@@ -128,6 +135,7 @@ class Shop:
             ("customer list: search", "/admin/customers/?q=nguyen"),
             ("customer list: filters", "/admin/customers/?lifecycle_stage=purchased&gender=f"),
             ("order list: filters", "/admin/orders/?status=delivered&q=0"),
+            ("loyalty ledger: filters", "/admin/loyalty/?kind=manual&actor=system"),
             ("merge: two codes", f"/admin/customers/merge/?a={self.pair['a'].code}"
                                  f"&b={self.pair['b'].code}"),
             ("profile of the role's customer", f"/admin/customers/{code}/"),
