@@ -152,3 +152,56 @@ class MoneyFilter(django_filters.Filter):
     """A list filter on an amount, typed like any other amount (``5tr``, ``5.000.000``)."""
 
     field_class = MoneyField
+
+
+# A whole count with or without thousands separators, one kind of separator throughout:
+# "1.500", "1,500", "1 500", "1500". "1,5" or "10k" are refused rather than guessed.
+_COUNT = re.compile(r"[0-9]{1,3}(?P<sep>[., ])[0-9]{3}(?:(?P=sep)[0-9]{3})*|[0-9]+")
+
+
+class PointsField(forms.Field):
+    """A whole number of loyalty points, typed as the shop types amounts (the box groups the
+    digits while typing), with messages about points, not đồng. Empty is ``empty_value``
+    (None: the ``required`` check applies)."""
+
+    widget = MoneyInput
+    default_error_messages = {
+        "invalid": _("“%(value)s” is not a number of points. Type it like 1.000 or 1000."),
+        "negative": _("The points cannot be negative."),
+        "min_value": _("Enter at least %(limit)s point."),
+        "max_value": _("At most %(limit)s points."),
+    }
+
+    def __init__(self, *, min_value: int = 0, max_value: int | None = None,
+                 empty_value=None, **kwargs):
+        self.min_value, self.max_value, self.empty_value = min_value, max_value, empty_value
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if isinstance(value, int):
+            return value
+        text = re.sub(r"[\s\u00a0\u202f]+", " ", str(value or "")).strip()
+        if not text:
+            return self.empty_value
+        if text[:1] in ("-", "\u2212"):
+            raise ValidationError(self.error_messages["negative"], code="negative")
+        match = _COUNT.fullmatch(text)
+        if match is None:
+            shown = text if len(text) <= 30 else text[:29] + "…"
+            raise ValidationError(self.error_messages["invalid"], code="invalid",
+                                  params={"value": shown})
+        return int(text.replace(match["sep"], "") if match["sep"] else text)
+
+    def validate(self, value):
+        super().validate(value)
+        if value is None:
+            return
+        if value < 0:
+            raise ValidationError(self.error_messages["negative"], code="negative")
+        if value < self.min_value:
+            raise ValidationError(self.error_messages["min_value"], code="min_value",
+                                  params={"limit": format_money(self.min_value)})
+        if self.max_value is not None and value > self.max_value:
+            raise ValidationError(self.error_messages["max_value"], code="max_value",
+                                  params={"limit": format_money(self.max_value)})
+

@@ -21,7 +21,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import BooleanField, Case, F, Q, Value, When
 from django.utils.translation import gettext as _
 
-from crm.money import MAX_AMOUNT, MoneyParseError, parse_money
+from crm.money import MAX_AMOUNT, MoneyParseError, format_money, parse_money
 
 from .fields import OPERATORS, CustomerField, FieldType, field_choices, get_field, value_of
 
@@ -309,11 +309,7 @@ class Explained:
 
 
 def _vnd(amount) -> str:
-    return f"{int(amount):,}".replace(",", ".") + " ₫"
-
-
-def _thousands(amount) -> str:
-    return f"{int(amount):,}".replace(",", ".")
+    return format_money(amount) + " ₫"
 
 
 def _dmy(value) -> str:
@@ -337,7 +333,7 @@ def format_value(tenant, entry: CustomerField, value, labels: dict | None = None
     if entry.type in (FieldType.NUMBER, FieldType.DAYS, FieldType.RECENT):
         if isinstance(value, datetime.date | datetime.datetime):
             return _dmy(value)
-        return f"{_thousands(value)} {entry.unit}".strip()
+        return f"{format_money(value)} {entry.unit}".strip()
     if entry.type == FieldType.DATE:
         return _dmy(value)
     if entry.type == FieldType.BOOLEAN:

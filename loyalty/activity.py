@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crm.audit import ActionText
+from crm.money import format_money
 from crm.registry import TimelineEntry
 from customers.activity import actor_name
 
@@ -44,7 +45,7 @@ def loyalty_timeline(customer, actor, limit: int) -> list[TimelineEntry]:
               .select_related("actor").order_by("-id")[:limit])
     for entry in manual:
         sentence = (_("%(n)s points added") if entry.delta > 0 else _("%(n)s points taken off")) \
-            % {"n": f"{abs(entry.delta):,}".replace(",", ".")}
+            % {"n": format_money(abs(entry.delta))}
         if entry.reason:
             sentence += f": {entry.reason}"
         entries.append(TimelineEntry(

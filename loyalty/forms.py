@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.filters import TenantFilterSet
 from crm.forms import StyledFormMixin
 from crm.models import Membership
-from crm.money import MoneyField, format_money
+from crm.money import MoneyField, PointsField
 from crm.tenancy import TenantFormMixin
 from customers.models import Source
 
@@ -25,31 +25,6 @@ DATE_FORMAT = "%d/%m/%Y"
 def _date_input(**attrs) -> forms.DateInput:
     return forms.DateInput(format=DATE_FORMAT, attrs={
         "placeholder": "dd/mm/yyyy", "inputmode": "numeric", "autocomplete": "off", **attrs})
-
-
-class PointsField(MoneyField):
-    """A whole number of points typed the way money is (``1.500``, ``1500``, ``1,5k``; the
-    box groups the digits while typing), with messages about points, not đồng."""
-
-    default_error_messages = {
-        "invalid": _("“%(value)s” is not a number of points. Type a whole number like "
-                     "1.500."),
-        "negative": _("The number of points cannot be negative."),
-        "min_value": _("Enter at least %(limit)s point."),
-        "max_value": _("At most %(limit)s points."),
-    }
-
-    def validate(self, value):
-        forms.Field.validate(self, value)
-        if value is None:
-            return
-        if self.min_value is not None and value < self.min_value:
-            code = "negative" if self.min_value == 0 else "min_value"
-            raise ValidationError(self.error_messages[code], code=code,
-                                  params={"limit": format_money(self.min_value)})
-        if self.max_value is not None and value > self.max_value:
-            raise ValidationError(self.error_messages["max_value"], code="max_value",
-                                  params={"limit": format_money(self.max_value)})
 
 
 # --- "Cập nhật điểm" -------------------------------------------------------------------------

@@ -1,5 +1,3 @@
-import re
-
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -7,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm import access
 from crm.forms import StyledFormMixin
-from crm.money import MoneyField, MoneyInput, format_money
+from crm.money import MoneyField, PointsField, format_money
 from crm.tenancy import TenantFormMixin
 from customers.forms import customer_reference
 from customers.models import Source
@@ -20,43 +18,6 @@ from .models import OrderStatus
 # A use of points typed by hand is at most this (a billion: far above any balance, far
 # below what a column holds even times the point's value).
 MAX_POINTS = 10**9
-# Points are typed like amounts (the same grouping box): "1.000", "1,000", "1 000", "1000".
-_POINTS = re.compile(r"[0-9]{1,3}(?P<sep>[., ])[0-9]{3}(?:(?P=sep)[0-9]{3})*|[0-9]+")
-
-
-class PointsField(forms.Field):
-    """A whole number of loyalty points, typed with or without thousands separators
-    (no units, no decimals: "1,5" is refused rather than guessed); empty is 0."""
-
-    widget = MoneyInput  # groups the digits while typing, like an amount
-    default_error_messages = {
-        "invalid": _("“%(value)s” is not a number of points. Type it like 1.000 or 1000."),
-        "negative": _("The points cannot be negative."),
-        "max_value": _("At most %(limit)s points."),
-    }
-
-    def to_python(self, value):
-        if isinstance(value, int):
-            return value
-        text = re.sub(r"[\s\u00a0\u202f]+", " ", str(value or "")).strip()
-        if not text:
-            return 0
-        if text[:1] in ("-", "\u2212"):
-            raise ValidationError(self.error_messages["negative"], code="negative")
-        match = _POINTS.fullmatch(text)
-        if match is None:
-            shown = text if len(text) <= 30 else text[:29] + "…"
-            raise ValidationError(self.error_messages["invalid"], code="invalid",
-                                  params={"value": shown})
-        return int(text.replace(match["sep"], "") if match["sep"] else text)
-
-    def validate(self, value):
-        super().validate(value)
-        if value < 0:
-            raise ValidationError(self.error_messages["negative"], code="negative")
-        if value > MAX_POINTS:
-            raise ValidationError(self.error_messages["max_value"], code="max_value",
-                                  params={"limit": format_money(MAX_POINTS)})
 
 
 class OrderForm(StyledFormMixin, TenantFormMixin, forms.Form):
@@ -85,7 +46,8 @@ class OrderForm(StyledFormMixin, TenantFormMixin, forms.Form):
     discount = MoneyField(label=_("Discount (đồng)"), initial=0)
     # Shown only when the shop runs a loyalty program and the member may use points
     # (__init__); the service prices them and refuses more than the customer's balance.
-    points_redeemed = PointsField(label=_("Use points"), required=False, initial=0)
+    points_redeemed = PointsField(label=_("Use points"), required=False, initial=0,
+                                  max_value=MAX_POINTS, empty_value=0)
     shipping_fee = MoneyField(label=_("Shipping fee (đồng)"), initial=0)
     paid_amount = MoneyField(label=_("Paid (đồng)"), initial=0)
     note = forms.CharField(label=_("Note"), required=False,

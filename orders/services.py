@@ -18,6 +18,7 @@ from crm import access
 from crm.access import AccessDenied
 from crm.audit import audit_record
 from crm.models import Tenant, TenantSequence
+from crm.money import format_money
 from customers import services as customer_services
 from customers.models import Customer, LifecycleStage, Source
 from customers.normalize import normalize_email, normalize_phone
@@ -215,7 +216,7 @@ def order_create(*, tenant, actor, data: dict, lines: list[dict] | None = None,
         if points and total < 0:
             raise ValidationError({"points_redeemed": _(
                 "These points are worth more than the order (%(value)s đồng).") % {
-                "value": f"{points_discount:,}".replace(",", ".")}})
+                "value": format_money(points_discount)}})
     status = data.get("status") or OrderStatus.NEW
     if status == OrderStatus.RETURNED:
         raise ValidationError({"status": _("Record a return on a delivered order instead.")})
@@ -331,8 +332,8 @@ def order_record_payment(*, tenant, actor, order: Order, amount: int,
         raise ValidationError({"amount": _("Enter an amount above 0.")})
     if order.paid_amount + amount > order.total_amount - order.returned_amount:
         raise ValidationError({"amount": _("This pays more than is owed (%(owed)s đồng).") % {
-            "owed": f"{order.total_amount - order.returned_amount - order.paid_amount:,}"
-            .replace(",", ".")}})
+            "owed": format_money(order.total_amount - order.returned_amount
+                                 - order.paid_amount)}})
     with _tracking(order, actor):
         order.paid_amount += amount
         order.save(update_fields=["paid_amount", "updated_at"])
@@ -357,7 +358,7 @@ def order_refund(*, tenant, actor, order: Order, amount: int, note: str = "",
     if amount <= 0 or amount > due:
         raise ValidationError({"amount": _("A refund is between 1 đồng and what is owed back "
                                            "(%(due)s đồng).") % {
-            "due": f"{due:,}".replace(",", ".")}})
+            "due": format_money(due)}})
     with _tracking(order, actor):
         order.paid_amount -= amount
         order.save(update_fields=["paid_amount", "updated_at"])
@@ -380,7 +381,7 @@ def order_return(*, tenant, actor, order: Order, amount: int, reason: str = "",
     if amount <= 0 or order.returned_amount + amount > order.total_amount:
         raise ValidationError({"amount": _("A return is between 1 đồng and what is left of "
                                            "the order (%(left)s đồng).") % {
-            "left": f"{order.total_amount - order.returned_amount:,}".replace(",", ".")}})
+            "left": format_money(order.total_amount - order.returned_amount)}})
     with _tracking(order, actor):
         order.returned_amount += amount
         if order.returned_amount == order.total_amount:

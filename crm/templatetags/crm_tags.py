@@ -4,6 +4,7 @@ from django import template
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm.money import format_money
 from crm.text import initials as _initials
 
 register = template.Library()
@@ -20,7 +21,7 @@ def vnd(value) -> str:
     """Whole đồng with dots: 1500000 -> '1.500.000 ₫'."""
     if value in (None, ""):
         return ""
-    return f"{int(value):,}".replace(",", ".") + " ₫"
+    return format_money(value) + " ₫"
 
 
 @register.filter
@@ -36,7 +37,7 @@ def dmy(value) -> str:
 
 @register.filter
 def thousands(value) -> str:
-    return f"{int(value or 0):,}".replace(",", ".")
+    return format_money(value or 0)
 
 
 @register.simple_tag

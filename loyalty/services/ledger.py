@@ -24,6 +24,7 @@ from django.utils.translation import ngettext
 from crm import access
 from crm.access import AccessDenied
 from crm.audit import audit_record
+from crm.money import format_money
 from customers.models import Customer
 from customers.selectors import can_see_customer
 
@@ -44,7 +45,7 @@ MAX_MANUAL = 10_000_000
 
 
 def points_text(points: int) -> str:
-    return f"{points:,}".replace(",", ".")
+    return format_money(points)
 
 
 def _today() -> datetime.date:

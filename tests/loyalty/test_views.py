@@ -537,7 +537,7 @@ def test_add_edit_and_remove_a_tier(login, manager, tenant):
     assert tier.threshold == 10_000
     edit = f"/admin/loyalty/tiers/{tier.pk}/"
     assert client.get(edit).context["form"]["threshold"].value() == 10_000
-    client.post(edit, {"name": "Kim Cương", "threshold": "12k", "color": "#1e90ff"})
+    client.post(edit, {"name": "Kim Cương", "threshold": "12.000", "color": "#1e90ff"})
     tier.refresh_from_db()
     assert (tier.name, tier.threshold) == ("Kim Cương", 12_000)
     assert client.get(f"{edit}delete/").status_code == 405
