@@ -49,7 +49,8 @@ def customer_ledger(customer, *, page_size: int = 20, before_id: int | None = No
     entries = (PointEntry.objects.filter(tenant_id=customer.tenant_id, customer_id=customer.pk)
                .select_related("order", "actor").order_by("-id"))
     account = balance if balance is not None else (
-        LoyaltyAccount.objects.filter(customer_id=customer.pk).values_list(
+        LoyaltyAccount.objects.filter(customer_id=customer.pk,
+                                      tenant_id=customer.tenant_id).values_list(
             "balance", flat=True).first() or 0)
     balance = account
     if before_id is not None:
@@ -87,8 +88,9 @@ TIER_COUNTS_SECONDS = 300
 
 
 def tier_distribution(tenant, tiers: list[Tier] | None = None) -> list[dict]:
-    """Customers per tier (as of up to 5 minutes ago). Customers without an account (never
-    earned) hold 0 points: they count in the tier that starts at 0, or under "no tier"."""
+    """Customers per tier (as of up to 5 minutes ago) and their share in percent.
+    Customers without an account (never earned) hold 0 points: they count in the tier
+    that starts at 0, or under "no tier"."""
     counted = cache.get(tier_counts_key(tenant.pk))
     if counted is None:
         # Two scans of the shop (its accounts by tier, its customers): ~110 ms at a
@@ -108,6 +110,9 @@ def tier_distribution(tenant, tiers: list[Tier] | None = None) -> list[dict]:
     rest = counts.get(None, 0) + (without_account if base is None else 0)
     if rest:
         rows.append({"tier": None, "count": rest})
+    total = sum(row["count"] for row in rows)
+    for row in rows:
+        row["percent"] = round(row["count"] * 100 / total) if total else 0
     return rows
 
 

@@ -158,9 +158,6 @@ class ProgramView(TenantListView):
         program = selectors.program_of(self.tenant)
         tiers = services.tiers_of(self.tenant)
         tier_rows = selectors.tier_distribution(self.tenant, tiers) if tiers else []
-        total = sum(row["count"] for row in tier_rows)
-        for row in tier_rows:
-            row["percent"] = round(row["count"] * 100 / total) if total else 0
         check = selectors.latest_check(self.tenant)
         context.update(
             program=program, by_spend=program.tier_basis == TierBasis.SPEND,
