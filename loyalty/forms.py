@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.filters import TenantFilterSet
 from crm.forms import StyledFormMixin
 from crm.models import Membership
-from crm.money import MoneyField, PointsField
+from crm.money import MoneyField, MoneyInput, PointsField
 from crm.tenancy import TenantFormMixin
 from customers.models import Source
 
@@ -37,6 +37,7 @@ class PointsAdjustForm(StyledFormMixin, TenantFormMixin, forms.Form):
         initial=ADD, widget=forms.RadioSelect)
     # Named like the service's argument, so that its refusals land on this box.
     delta = PointsField(label=_("Number of points"), min_value=1, max_value=MAX_MANUAL,
+                        widget=MoneyInput(attrs={"autofocus": True}),
                         error_messages={"required": _("Enter the number of points.")})
     effective_date = forms.DateField(label=_("Date of use"), input_formats=[DATE_FORMAT],
                                      widget=_date_input(),

@@ -282,6 +282,20 @@ document.addEventListener("DOMContentLoaded", function () {
   document.addEventListener("hidden.bs.modal", function (e) {
     if (e.target.matches("[data-confirm-dialog]")) pending = null;
   });
+  // Any other dialog opens on its [autofocus] box, whether the box was there when it opened
+  // or came with htmx while it faded in (Bootstrap focuses the dialog itself once shown, so
+  // keys typed meanwhile would be lost): "Cập nhật điểm" is typed into straight away.
+  function focusDialogBox(modal) {
+    var box = modal.querySelector("[autofocus]");
+    if (box && document.activeElement !== box) box.focus();
+  }
+  document.addEventListener("shown.bs.modal", function (e) {
+    if (!e.target.matches("[data-confirm-dialog]")) focusDialogBox(e.target);
+  });
+  document.addEventListener("htmx:afterSwap", function (e) {
+    var modal = e.target.closest && e.target.closest(".modal.show");
+    if (modal && !modal.matches("[data-confirm-dialog]")) focusDialogBox(modal);
+  });
   document.addEventListener("click", function (e) {
     if (!e.target.closest("[data-dialog-accept]") || !pending) return;
     var el = pending, dialog = e.target.closest("[data-confirm-dialog]");

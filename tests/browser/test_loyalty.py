@@ -33,9 +33,12 @@ def update_points(page, code, points: str, reason: str, subtract=False):
     page.get_by_test_id("points-adjust").click()
     form = page.get_by_test_id("points-adjust-form")
     expect(form).to_be_visible()
+    # The dialog opens on the points box (keys typed while it fades in are not lost).
+    expect(form.locator("#id_delta")).to_be_focused()
     if subtract:
         form.get_by_test_id("direction-subtract").click()
-    form.locator("#id_delta").press_sequentially(points)
+        form.locator("#id_delta").click()
+    page.keyboard.type(points)
     form.locator("#id_reason").fill(reason)
     return form
 
