@@ -106,6 +106,39 @@ SECTIONS = {
 
 
 @dataclass(frozen=True)
+class FieldIO:
+    """How a field goes into and out of a spreadsheet: the importer and the exports read it.
+
+    ``parse`` names how a cell is read and written (``imports.values`` and
+    ``imports.engine`` implement each): "name", "code", "phone", "email", "text" (a plain
+    column: ``CustomerField.path``), "tax_code", "national_id", "gender", "birthday",
+    "date" (a moment column such as created_at), "province", "relation" (a row of the shop
+    found by name through ``lookup``), "choice" (one of the field's choices, by label or
+    value), "tags", "points" (written by ``apply``).
+    """
+
+    # Header words other systems use for the field, matched accent-folded and case-free
+    # ("SĐT", "Di động"); the field's own label always matches.
+    synonyms: tuple = ()
+    parse: str = "text"
+    importable: bool = True  # False: computed (spend, stage), export only
+    exportable: bool = True
+    max_length: int = 0  # a longer cell refuses its row (0: the path's column size)
+    # (customer) -> the cell's value on export (plain: str, int, Decimal, date); default
+    # ``value_of``, a relation's str().
+    export: Callable | None = None
+    # "relation": (tenant) -> {folded name: row}; several names may point at one row
+    # (a staff member by username and by full name).
+    lookup: Callable | None = None
+    # A field not stored on Customer (loyalty's opening balance): called in the import's
+    # transaction after the customers are written, with (tenant, actor, job, [(customer_id,
+    # value)]); raises ValidationError to undo the whole import.
+    apply: Callable | None = None
+    # (tenant) -> bool: importable in this shop (points only with the program on).
+    shown: Callable | None = None
+
+
+@dataclass(frozen=True)
 class CustomerField:
     key: str
     label: Any
@@ -146,6 +179,7 @@ class CustomerField:
     # program); a hidden field is left out of the panel and the rule builder, but a rule
     # or a saved filter that holds it still works. None: always shown.
     shown: Callable | None = None
+    io: FieldIO | None = None  # import / export; None: neither
 
     def shown_in(self, tenant) -> bool:
         return self.shown is None or tenant is None or self.shown(tenant)
@@ -179,6 +213,22 @@ def customer_fields() -> list[CustomerField]:
 
 def get_field(key: str) -> CustomerField | None:
     return _fields.get(key)
+
+
+def io_fields(tenant=None, *, importable=None) -> list[CustomerField]:
+    """The fields a spreadsheet can hold (import: ``importable=True``), in the registry's
+    order; with a tenant, only those the shop uses."""
+    chosen = []
+    for entry in customer_fields():
+        io = entry.io
+        if io is None or (importable and not io.importable) or (
+                importable is False and not io.exportable):
+            continue
+        if tenant is not None and not (entry.shown_in(tenant) and (
+                io.shown is None or io.shown(tenant))):
+            continue
+        chosen.append(entry)
+    return chosen
 
 
 def rule_fields() -> list[CustomerField]:

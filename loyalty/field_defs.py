@@ -6,10 +6,11 @@ A customer without an account has never earned: 0 points, and the tier that star
 """
 
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from crm.tables import Column
-from customers.fields import CustomerField, FieldType, register_field
+from customers.fields import CustomerField, FieldIO, FieldType, register_field
 
 from .extensions import shown
 from .models import Tier
@@ -36,10 +37,27 @@ def tier_of(customer):
     return tier_for(tiers_of(customer.tenant), 0)
 
 
+def balance_of(customer) -> int:
+    account = getattr(customer, "loyalty", None)
+    return account.balance if account is not None else 0
+
+
+def import_balances(tenant, actor, job, pairs) -> None:
+    """The importer's "Điểm" column: each customer's balance becomes the file's count."""
+    from .services import points_set_balances
+
+    reason = (gettext("Opening balance from the Excel file %(file)s") % {"file": job.file_name}
+              if job is not None else gettext("Opening balance from an Excel file"))
+    points_set_balances(tenant=tenant, actor=actor, balances=pairs, reason=reason)
+
+
 FIELDS = [
     CustomerField(
         "points", _("Points"), FieldType.NUMBER, section="loyalty", path="loyalty__balance",
         missing=0, related=("loyalty",), unit=_("points"), order=70, panel="more", shown=shown,
+        io=FieldIO(("Điểm", "Điểm tích lũy", "Điểm hiện tại", "Số điểm", "Điểm thưởng",
+                    "Points", "Loyalty points"), parse="points", export=balance_of,
+                   apply=import_balances, shown=shown),
         column=Column("points", _("Points"), None, cell=CELLS + "points", css="text-end",
                       related=("loyalty",))),
     CustomerField(

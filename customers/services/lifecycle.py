@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from django.db import transaction
 
 from crm.audit import audit_record
+from crm.models import AuditLog
 
 from ..models import Customer, LifecycleStage
 
@@ -60,11 +61,14 @@ def customers_set_lifecycle(*, tenant, ids: Iterable[int], stage: str) -> int:
     audited as the system's). Returns how many changed."""
     customers = Customer.objects.for_tenant(tenant).filter(pk__in=list(ids)).exclude(
         lifecycle_stage=stage)
-    changed = 0
-    for customer in customers.only("pk", "code", "full_name", "lifecycle_stage", "tenant_id"):
-        audit_record(tenant, None, "customer.lifecycle", customer,
-                     before={"lifecycle_stage": customer.lifecycle_stage},
-                     after={"lifecycle_stage": stage})
-        changed += 1
+    # The rows audit_record writes, in one statement: an order import moves thousands.
+    entries = [AuditLog(tenant=tenant, actor=None, action="customer.lifecycle",
+                        object_type=Customer._meta.label_lower, object_id=customer.pk,
+                        object_repr=str(customer)[:200],
+                        before={"lifecycle_stage": customer.lifecycle_stage},
+                        after={"lifecycle_stage": stage})
+               for customer in customers.only("pk", "code", "full_name", "lifecycle_stage",
+                                              "tenant_id")]
+    AuditLog.objects.bulk_create(entries, batch_size=2000)
     customers.update(lifecycle_stage=stage)
-    return changed
+    return len(entries)

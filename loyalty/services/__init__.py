@@ -11,6 +11,7 @@ from .ledger import (
     points_expire,
     points_follow_order,
     points_move_on_merge,
+    points_set_balances,
     points_text,
     points_value,
 )
@@ -32,7 +33,8 @@ from .verify import ledger_verify
 __all__ = [
     "DEFAULT_TIERS", "MAX_MANUAL", "PROGRAM_FIELDS", "Posted", "account_for_update",
     "expiry_due", "ledger_verify", "loyalty_enabled", "points_adjust", "points_expire",
-    "points_follow_order", "points_move_on_merge", "points_text", "points_value",
+    "points_follow_order", "points_move_on_merge", "points_set_balances", "points_text",
+    "points_value",
     "program_of", "program_save", "spend_12_months", "tier_delete", "tier_for", "tier_save",
     "tiers_of", "tiers_refresh",
 ]

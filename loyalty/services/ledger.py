@@ -469,6 +469,85 @@ def points_move_on_merge(*, tenant, survivor, merged) -> None:
     kept.save()
 
 
+# --- opening balances (the Excel import) ----------------------------------------------------
+
+OPENING_BATCH = 2_000
+
+
+def points_set_balances(*, tenant, actor, balances: list[tuple[int, int]], reason: str) -> int:
+    """Bring each customer's balance to the given count (a shop's opening balance from its
+    old system): one "updated by hand" entry of the difference per customer whose balance
+    differs, so importing the same file twice writes nothing the second time. Positive
+    differences count as earned (lifetime points, tiers by points); set-based, by batches
+    of accounts locked in id order, inside the caller's transaction. Returns the entries
+    written."""
+    access.require(actor, "points.adjust", tenant)
+    shop = _Shop.load(tenant)
+    if not shop.program.enabled:
+        raise ValidationError(_("Turn the loyalty program on first (Tích điểm)."))
+    wanted = {}
+    for customer_id, points in balances:
+        if points < 0:
+            raise ValidationError(_("A balance cannot be negative."))
+        wanted[customer_id] = points
+    ids = sorted(wanted)
+    today, now = _today(), timezone.now()
+    base = tier_for(shop.tiers, 0)
+    written = 0
+    for start in range(0, len(ids), OPENING_BATCH):
+        chunk = ids[start:start + OPENING_BATCH]
+        have = set(LoyaltyAccount.objects.filter(tenant_id=tenant.pk, customer_id__in=chunk)
+                   .values_list("customer_id", flat=True))
+        mine = set(Customer.objects.for_tenant(tenant).filter(pk__in=chunk)
+                   .values_list("pk", flat=True))
+        LoyaltyAccount.objects.bulk_create(
+            [LoyaltyAccount(tenant_id=tenant.pk, customer_id=cid, balance=0, lifetime=0,
+                            tier=base, tier_since=now if base else None, updated_at=now)
+             for cid in chunk if cid not in have and cid in mine], ignore_conflicts=True)
+        accounts = list(LoyaltyAccount.objects.select_for_update()
+                        .filter(tenant_id=tenant.pk, customer_id__in=chunk)
+                        .order_by("customer_id"))
+        entries, moved, changes = [], [], []
+        for account in accounts:
+            delta = wanted[account.customer_id] - account.balance
+            if not delta:
+                continue
+            lifetime = max(delta, -account.lifetime) if delta < 0 else delta
+            lifetime = 0 if delta < 0 else lifetime
+            entries.append(PointEntry(
+                tenant_id=tenant.pk, customer_id=account.customer_id, kind=EntryKind.MANUAL,
+                delta=delta, lifetime_delta=lifetime, effective_date=today,
+                reason=reason[:255], actor=access.user_of(actor)))
+            account.balance += delta
+            account.lifetime += lifetime
+            account.updated_at = now
+            if shop.program.tier_basis != TierBasis.SPEND:
+                new = tier_for(shop.tiers, account.lifetime)
+                current = shop.tier(account.tier_id)
+                if not shop.program.tiers_can_drop and current is not None and (
+                        new is None or current.threshold > new.threshold):
+                    new = current
+                if (new.pk if new else None) != account.tier_id:
+                    changes.append(TierChange(
+                        tenant_id=tenant.pk, customer_id=account.customer_id,
+                        from_name=current.name if current else "",
+                        to_name=new.name if new else "",
+                        promoted=new is not None and (
+                            current is None or new.threshold > current.threshold)))
+                    account.tier, account.tier_since = new, now
+            moved.append(account)
+        PointEntry.objects.bulk_create(entries)
+        TierChange.objects.bulk_create(changes)
+        LoyaltyAccount.objects.bulk_update(
+            moved, ["balance", "lifetime", "tier", "tier_since", "updated_at"])
+        written += len(entries)
+    if written:
+        from .program import forget_tier_counts
+
+        transaction.on_commit(lambda: forget_tier_counts(tenant.pk))
+    return written
+
+
 # --- expiry ---------------------------------------------------------------------------------
 
 def expiry_due(tenant, cutoff: datetime.date):
