@@ -90,6 +90,9 @@ POLICY: dict[str, Rule] = {
                                          "history")),
     "loyalty.manage": Rule(Role.MANAGER, _("Set up the loyalty program: earning, redeeming, "
                                            "expiry and tiers")),
+    "import.run": Rule(Role.MANAGER, _("Import customers and orders from Excel or CSV files")),
+    "export.run": Rule(Role.MANAGER, _("Export customers, group members, orders and point "
+                                       "history to Excel or CSV")),
     "settings.view": Rule(Role.MANAGER, _("Open the settings")),
     "settings.lists": Rule(Role.MANAGER, _("Edit sources, tags and care statuses")),
     "staff.view": Rule(Role.MANAGER, _("See the staff list")),

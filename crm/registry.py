@@ -187,6 +187,69 @@ def toolbar_blocks(list_key: str, request, list_context: dict) -> list[dict]:
                    lambda t: t.context(request, list_context), "toolbar")
 
 
+# --- actions above a list: a button or a dropdown another app adds (the export) ---------
+
+@dataclass(frozen=True)
+class ListActionItem:
+    """One choice of a list action's dropdown: the fields it posts (``format=xlsx``)."""
+
+    label: Any
+    fields: tuple = ()  # ((name, value), ...)
+    icon: str = ""
+
+
+@dataclass(frozen=True)
+class ListAction:
+    """A button an app adds above a list owned by another (``list_key``: "customers",
+    "group", "orders", "ledger"). It posts to ``url_name`` with the list's current query
+    string (its filters, search and sort), so the action works on exactly what the list
+    shows; with ``items``, a dropdown whose each choice posts its own ``fields``. Shown to
+    members the access table allows ``action``, in ``order``. The list's template renders
+    them with ``{% list_actions "customers" %}`` (URL kwargs after the key: ``pk=group.pk``).
+    """
+
+    key: str
+    list_key: str
+    label: Any
+    url_name: str
+    icon: str
+    action: str = "customer.view"
+    items: tuple = ()  # ListActionItem, ...; () posts nothing but the query string
+    order: int = 100
+
+
+list_actions: list[ListAction] = []
+
+# Query parameters that move a list's page, not what it shows: never carried.
+LIST_PAGE_PARAMS = ("after", "before", "_panel")
+
+
+def register_list_action(entry: ListAction) -> None:
+    _put(list_actions, entry, sort=lambda a: a.order)
+
+
+def list_action_links(list_key: str, request, **url_kwargs) -> list[dict]:
+    """The actions of ``list_key`` the signed-in member may take, each with its ``url``
+    (the list's query string carried) and ``base`` (the URL without it)."""
+    from django.urls import reverse
+
+    from . import access
+
+    actor = getattr(request, "membership", None)
+    query = request.GET.copy()
+    for name in LIST_PAGE_PARAMS:
+        query.pop(name, None)
+    query = query.urlencode()
+    links = []
+    for entry in list_actions:
+        if entry.list_key != list_key or not access.can(actor, entry.action):
+            continue
+        base = reverse(entry.url_name, kwargs=url_kwargs or None)
+        links.append({"entry": entry, "base": base,
+                      "url": f"{base}?{query}" if query else base})
+    return links
+
+
 # --- demo data ------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

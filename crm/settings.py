@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "orders",
     "groups",
     "loyalty",
+    "imports",
     "axes",
 ]
 
@@ -171,6 +172,18 @@ STORAGES = {
     },
 }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Excel / CSV import (imports app): refused above these, with a message and nothing written.
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_MB", default=20) * 1024 * 1024
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=200_000)
+# An xlsx is a zip: its entries may expand to at most this (from the zip directory, before
+# anything is inflated), and each entry at most IMPORT_MAX_ZIP_RATIO times its packed size.
+IMPORT_MAX_UNZIPPED_BYTES = env.int("IMPORT_MAX_UNZIPPED_MB", default=400) * 1024 * 1024
+IMPORT_MAX_ZIP_RATIO = env.int("IMPORT_MAX_ZIP_RATIO", default=200)
+IMPORT_MAX_CELL_CHARS = 2000  # a longer cell refuses its row
+# Uploaded files and error workbooks are deleted after this many days (the history stays).
+IMPORT_RETENTION_DAYS = env.int("IMPORT_RETENTION_DAYS", default=30)
+# Exports up to this many rows stream from the request; larger ones run in Celery.
+EXPORT_STREAM_MAX_ROWS = env.int("EXPORT_STREAM_MAX_ROWS", default=5000)
 
 REDIS_URL = env.str("REDIS_URL", default="")
 # django-ratelimit lists only third-party Redis backends as "officially supported";
@@ -218,6 +231,8 @@ CELERY_BEAT_SCHEDULE = {
     # then every account is checked against its ledger (reported, never fixed silently).
     "loyalty-nightly": {"task": "loyalty.loyalty_nightly",
                         "schedule": crontab(hour=4, minute=0)},
+    # Uploaded import files and export files past their retention.
+    "imports-purge": {"task": "imports.files_purge", "schedule": crontab(hour=4, minute=30)},
 }
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

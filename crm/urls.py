@@ -48,6 +48,7 @@ urlpatterns = [
          name="password_reset_complete"),
     path("admin/", include((backoffice, "crm"))),
     # Each app's backoffice pages, public pages and API, by dotted name: crm imports no app.
+    path("admin/imports/", include("imports.urls")),
     # Groups live under the customers (/admin/customers/groups/, a customer's Nhóm tab at
     # /admin/customers/<code>/groups/): included first, since customers' "<code>/" would
     # otherwise take "groups/" for a customer code.

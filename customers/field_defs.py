@@ -235,7 +235,7 @@ FIELDS = [
         choices=_plain([*Gender.choices, (UNKNOWN, _("Unknown"))]), condition=gender_q,
         value=lambda c: c.gender or UNKNOWN, order=10, panel="main",
         io=FieldIO(("Giới tính", "Gender", "Sex", "Phái"), parse="gender",
-                   export=lambda c: c.get_gender_display()),
+                   export=lambda c: Gender(c.gender).label if c.gender else ""),
         column=_column("gender", _("Gender"))),
     CustomerField(
         "age", _("Age"), FieldType.NUMBER, condition=age_q, value=age_of, unit=_("years old"),
@@ -289,7 +289,8 @@ FIELDS = [
         choices=_plain(MembershipState.choices), param="membership_state", section="status",
         operators=("in", "not_in"), order=32, panel="main",
         io=FieldIO(("Thành viên", "Hạng thành viên", "Trạng thái thành viên", "Membership"),
-                   parse="choice", export=lambda c: c.get_membership_state_display()),
+                   parse="choice",
+                   export=lambda c: MembershipState(c.membership_state).label),
         column=_column("membership", _("Membership"))),
     CustomerField(
         "staff", _("Staff in charge"), FieldType.RELATION, path="assigned_staff",

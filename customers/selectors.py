@@ -79,6 +79,23 @@ def customer_search(queryset: QuerySet, tenant, query: str) -> QuerySet:
     return queryset
 
 
+def customer_filter(params, *, queryset: QuerySet, tenant, panel: bool = False):
+    """The customer list's FilterSet for its query string ``params`` over ``queryset``,
+    with only the boxes the query fills (``panel``: every box, for the filter panel)."""
+    from .filters import customer_filterset
+
+    return customer_filterset(None if panel else set(params))(
+        params or None, queryset=queryset, tenant=tenant)
+
+
+def customer_matches(*, queryset: QuerySet, tenant, params) -> QuerySet:
+    """The customers the list shows for its query string ``params`` among ``queryset``
+    (the customers a member sees): its filters, then its search box. The list and the
+    exports read the same rows."""
+    filterset = customer_filter(params, queryset=queryset, tenant=tenant)
+    return customer_search(filterset.qs, tenant, params.get("q", ""))
+
+
 def customer_list_queryset(queryset: QuerySet, columns=None) -> QuerySet:
     """What a list row shows, in a fixed number of queries whatever the page size: the
     joins and prefetches of the shown ``columns`` (crm.tables.Column.related/prefetch), or

@@ -20,7 +20,6 @@ from crm.tenancy import BackofficeMixin, TenantScopedMixin, tenant_get_object_or
 from . import selectors, services
 from .activity import customer_timeline
 from .columns import CUSTOMER_COLUMNS
-from .filters import customer_filterset
 from .forms import (
     AssignForm,
     BulkActionForm,
@@ -56,9 +55,8 @@ class CustomerListView(CustomerScopedMixin, TenantListView):
     def get_filterset(self):
         get = self.request.GET
         # The list reads only the boxes its query fills; the filter panel shows them all.
-        params = None if get.get(FILTER_PANEL) == "filters" else set(get)
-        return customer_filterset(params)(get or None, queryset=self.get_queryset(),
-                                          tenant=self.tenant)
+        return selectors.customer_filter(get, queryset=self.get_queryset(), tenant=self.tenant,
+                                         panel=get.get(FILTER_PANEL) == "filters")
 
     def search(self, queryset, query):
         return selectors.customer_search(queryset, self.tenant, query)

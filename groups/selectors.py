@@ -72,6 +72,13 @@ def group_pins(group: CustomerGroup, limit: int = 200) -> dict[str, list]:
     return lists
 
 
+def group_customers(group: CustomerGroup, queryset: QuerySet) -> QuerySet:
+    """The members of ``group`` among ``queryset`` (the customers a member sees): the
+    group page's list and its export."""
+    members = GroupMember.objects.for_tenant(group.tenant).filter(group=group)
+    return queryset.filter(pk__in=members.values("customer_id"))
+
+
 def group_member_ids(tenant, groups) -> QuerySet:
     return (GroupMember.objects.for_tenant(tenant).filter(group__in=groups)
             .values_list("customer_id", flat=True).distinct())

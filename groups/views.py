@@ -25,7 +25,7 @@ from customers.views import CustomerListView, CustomerScopedMixin, CustomerTabVi
 
 from . import selectors, services
 from .forms import CountForm, GroupBulkForm, GroupForm, PinForm
-from .models import CustomerGroup, GroupKind, GroupMember, PinMode, RecomputeState
+from .models import CustomerGroup, GroupKind, PinMode, RecomputeState
 from .tables import GROUP_COLUMNS, WHY_COLUMN
 
 
@@ -208,8 +208,7 @@ class GroupDetailView(CustomerListView):
         return super().prepare(request, *args, **kwargs)
 
     def get_queryset(self):
-        members = GroupMember.objects.for_tenant(self.tenant).filter(group=self.group)
-        return super().get_queryset().filter(pk__in=members.values("customer_id"))
+        return selectors.group_customers(self.group, super().get_queryset())
 
     def get_columns(self):
         """The list's columns with "Vì sao?" after the name (at the end it would scroll

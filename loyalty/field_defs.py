@@ -34,7 +34,15 @@ def tier_of(customer):
     account = getattr(customer, "loyalty", None)
     if account is not None:
         return account.tier if account.tier_id else None
-    return tier_for(tiers_of(customer.tenant), 0)
+    return _base_tier(customer.tenant)
+
+
+def _base_tier(tenant):
+    """The tier that starts at 0, read once per tenant object (a list or an export asks it
+    for every customer without an account)."""
+    if not hasattr(tenant, "_loyalty_base_tier"):
+        tenant._loyalty_base_tier = tier_for(tiers_of(tenant), 0)
+    return tenant._loyalty_base_tier
 
 
 def balance_of(customer) -> int:

@@ -218,3 +218,51 @@ for _name in ("loyalty:tier_edit", "loyalty:tier_delete"):
     SWEEP[_name] = lambda w: {"pk": w.objects["tier"].pk}
 for _name in ("loyalty:customer_points", "loyalty:points_adjust"):
     SWEEP[_name] = lambda w: {"code": w.objects["customer"].code}
+
+
+def _imports(world: World) -> None:
+    """Shop A has imported a file (whose name only shop A should see), saved a mapping
+    template, and has an export job of its owner."""
+    import io
+
+    import openpyxl
+    from django.core.files.base import ContentFile
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from imports import services
+    from imports.models import ExportJob, ImportState
+
+    shop, owner = world.tenant, world.objects["owner"]
+    book = openpyxl.Workbook()
+    book.active.append(["Tên khách hàng", "Điện thoại"])
+    book.active.append(["Khách Nhập Riêng Shop A", "0912000444"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    job = services.job_upload(tenant=shop, actor=owner, kind="customers", uploaded_file=(
+        SimpleUploadedFile("file-rieng-shop-a.xlsx", buffer.getvalue())))
+    world.objects["import_job"] = job
+    world.objects["mapping_template"] = services.template_save(
+        tenant=shop, actor=owner, job=job, name="Mẫu riêng Shop A")
+    export = ExportJob.objects.create(tenant=shop, kind="customers", created_by=owner.user,
+                                      state=ImportState.DONE, file_name="xuat-rieng-a.xlsx")
+    export.file.save("xuat-rieng-a.xlsx", ContentFile(b"PK"), save=True)
+    world.objects["export_job"] = export
+    world.markers += ["file-rieng-shop-a", "Mẫu riêng Shop A", "xuat-rieng-a"]
+
+
+WORLD_BUILDERS.append(_imports)
+SWEEP.update({
+    "imports:list": None,
+    "imports:upload": None,
+    "imports:template_workbook": None,
+    "imports:export_customers": None,
+    "imports:export_orders": None,
+    "imports:export_ledger": None,
+})
+for _name in ("imports:job", "imports:job_sheet", "imports:job_mapping", "imports:job_progress",
+              "imports:job_run", "imports:job_cancel", "imports:job_errors"):
+    SWEEP[_name] = lambda w: {"pk": w.objects["import_job"].pk}
+SWEEP["imports:template_delete"] = lambda w: {"pk": w.objects["mapping_template"].pk}
+SWEEP["imports:export_group"] = lambda w: {"pk": w.objects["group"].pk}
+for _name in ("imports:export_job", "imports:export_download"):
+    SWEEP[_name] = lambda w: {"pk": w.objects["export_job"].pk}

@@ -8,9 +8,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 ABOVE = {
-    "crm": {"customers", "orders", "groups", "loyalty"},
-    "customers": {"orders", "groups", "loyalty"},
-    "orders": {"groups", "loyalty"},
+    "crm": {"customers", "orders", "groups", "loyalty", "imports"},
+    "customers": {"orders", "groups", "loyalty", "imports"},
+    "orders": {"groups", "loyalty", "imports"},
+    "groups": {"imports"},
+    "loyalty": {"imports"},
 }
 
 

@@ -73,3 +73,14 @@ def cell(parser, token):
     except ValueError as exc:
         raise template.TemplateSyntaxError("usage: {% cell column row %}") from exc
     return CellNode(parser.compile_filter(column), parser.compile_filter(row))
+
+
+@register.inclusion_tag("includes/list_actions.html", takes_context=True)
+def list_actions(context, list_key: str, **url_kwargs):
+    """``{% list_actions "customers" %}``: the buttons other apps add above a list
+    (crm.registry.ListAction), carrying the list's query string."""
+    from crm import registry
+
+    request = context.get("request")
+    links = registry.list_action_links(list_key, request, **url_kwargs) if request else []
+    return {"links": links, "csrf_token": context.get("csrf_token")}

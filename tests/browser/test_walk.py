@@ -94,6 +94,14 @@ class Shop:
         # The demo shop runs a loyalty program: its tiers are Đồng, Bạc, Vàng.
         self.tier = Tier.objects.for_tenant(self.tenant).order_by("threshold").first()
         assert self.tier, "the demo shop has no tier"
+        from imports.models import ExportJob, ImportJob, MappingTemplate
+
+        # The demo shop imported a file and saved its mapping; an export of the owner's.
+        self.import_job = ImportJob.objects.for_tenant(self.tenant).order_by("pk").first()
+        self.template = MappingTemplate.objects.for_tenant(self.tenant).first()
+        assert self.import_job and self.template, "the demo shop has no import"
+        self.export_job = ExportJob.objects.create(tenant=self.tenant, kind="customers",
+                                                   created_by=self.owner.user)
 
     def kwargs(self, name: str, params: list[str], role: str) -> dict:
         short = name.split(":")[-1]
@@ -117,6 +125,14 @@ class Shop:
                     values[param] = self.saved_filter.pk
                 elif short.startswith("tier_"):
                     values[param] = self.tier.pk
+                elif short.startswith("job"):
+                    values[param] = self.import_job.pk
+                elif short == "template_delete":
+                    values[param] = self.template.pk
+                elif short.startswith("export_job") or short == "export_download":
+                    values[param] = self.export_job.pk
+                elif short == "export_group":
+                    values[param] = self.group.pk
                 else:
                     raise AssertionError(f"test_walk: no value for pk of {name}")
             elif param == "direction":

@@ -12,6 +12,7 @@
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.apps import apps
@@ -23,6 +24,7 @@ from crm.access import SYSTEM, AccessDenied
 from crm.models import AuditLog, Role
 from customers import services as cs
 from groups import services as gs
+from imports import engine as import_engine
 from loyalty import services as ls
 from orders import services as os_
 from tests.crm.factories import MembershipFactory, TenantFactory
@@ -66,6 +68,8 @@ EXPECTED = {
     "points.adjust": (MANAGERS, MANAGERS),
     "loyalty.view": (MANAGERS, MANAGERS),
     "loyalty.manage": (MANAGERS, MANAGERS),
+    "import.run": (MANAGERS, MANAGERS),
+    "export.run": (MANAGERS, MANAGERS),
     "settings.view": (MANAGERS, MANAGERS),
     "settings.lists": (MANAGERS, MANAGERS),
     "staff.view": (MANAGERS, MANAGERS),
@@ -153,7 +157,7 @@ class World:
 def _rows() -> dict:
     """How many rows each of the project's tables holds, and the last audit id."""
     counts = {}
-    for app in ("crm", "customers", "orders", "groups", "loyalty"):
+    for app in ("crm", "customers", "orders", "groups", "loyalty", "imports"):
         for model in apps.get_app_config(app).get_models():
             counts[model._meta.label] = model.objects.count()
     return counts
@@ -174,6 +178,17 @@ def _edit_data(customer, **changes):
             "email": customer.email}
     data.update(changes)
     return data
+
+
+def _large_export(world, actor):
+    from django.http import QueryDict
+    from django.test import override_settings
+
+    from imports import exports
+
+    with override_settings(EXPORT_STREAM_MAX_ROWS=0):
+        return exports.export_customers(tenant=world.tenant, actor=actor, params=QueryDict(""),
+                                        fmt="xlsx")
 
 
 SERVICE_DOORS = {
@@ -229,6 +244,12 @@ SERVICE_DOORS = {
         tenant=w.tenant, actor=a, customer=w.mine, delta=100, reason="Tặng điểm"),
     "loyalty.manage": lambda w, a: ls.program_save(
         tenant=w.tenant, actor=a, data={"earn_amount": 20_000}),
+    "import.run": lambda w, a: import_engine.run(
+        w.tenant, a, SimpleNamespace(headers=["Tên", "SĐT"], rows=[(2, ["Khách Nhập",
+                                                                         "0912000777"])]),
+        ["name", "phone"], import_engine.Options(), dry_run=False),
+    # A large export is a job (a small one streams and writes nothing).
+    "export.run": lambda w, a: _large_export(w, a),
     "settings.lists": lambda w, a: cs.lookup_save(
         tenant=w.tenant, actor=a, instance=type(w.tag)(), data={"name": "Thẻ mới"}),
     "settings.edit": lambda w, a: crm_services.tenant_update_settings(
