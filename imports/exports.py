@@ -56,6 +56,7 @@ from django.utils.functional import Promise
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from openpyxl.utils import get_column_letter
 
 from crm import access
 from crm import registry as crm_registry
@@ -739,16 +740,6 @@ def _xml_special(match) -> str:
     return _XML_REPLACE.get(char) or f"_x{ord(char):04X}_"
 
 
-def column_letter(index: int) -> str:
-    """0 -> A, 25 -> Z, 26 -> AA."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
 # Anything that makes a text need more than the plain inline string: XML's own characters,
 # what _XML_SPECIAL handles, a leading or trailing space, a formula's first character.
 _NOT_PLAIN = re.compile(r"[&<>\x00-\x1f\ufffe\uffff]|_x[0-9A-Fa-f]{4}_|^[\s=+\-@]|\s$")
@@ -775,7 +766,7 @@ class XlsxWriter:
         self.zip = zipfile.ZipFile(fileobj, "w", zipfile.ZIP_DEFLATED,
                                    compresslevel=XLSX_COMPRESSION)
         self.columns = columns
-        self.letters = [column_letter(i) for i in range(len(columns))]
+        self.letters = [get_column_letter(i + 1) for i in range(len(columns))]
         self.number_styles = [STYLE_MONEY if c.kind == MONEY else STYLE_NUMBER
                               for c in columns]
         self.sheet_name = (_SHEET_NAME_BAD.sub(" ", sheet_name).strip() or "Sheet")[:31]
@@ -868,7 +859,7 @@ class XlsxWriter:
         if self.sheet is None:
             self._start()
         self._flush()
-        last = column_letter(max(len(self.columns), 1) - 1)
+        last = get_column_letter(max(len(self.columns), 1))
         area = f"A1:{last}{self.row_number}"
         self.sheet.write(f'</sheetData><autoFilter ref="{area}"/></worksheet>'.encode())
         self.sheet.close()

@@ -4,6 +4,7 @@ a saved mapping to apply. They check input only; imports.services decides and wr
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+from openpyxl.utils import get_column_letter
 
 from crm.forms import StyledFormMixin
 from crm.tenancy import TenantFormMixin
@@ -57,16 +58,6 @@ class TemplateApplyForm(TenantFormMixin, forms.Form):
         field = self.fields["template"]
         field.queryset = field.queryset.filter(kind=kind).order_by("name")
         field.widget.attrs["class"] = "form-select"
-
-
-def column_letter(index: int) -> str:
-    """0 -> "A", 25 -> "Z", 26 -> "AA": the column as Excel names it."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 def target_choices(targets) -> list:
@@ -127,7 +118,8 @@ class MappingForm(StyledFormMixin, forms.Form):
                 order.initial = orders.get(str(index)) or (found if found in ("dmy", "mdy")
                                                            else ("" if ambiguous else "dmy"))
                 self.fields[f"date_{index}"] = order
-            self.columns.append({"index": index, "header": header, "letter": column_letter(index),
+            self.columns.append({"index": index, "header": header,
+                                 "letter": get_column_letter(index + 1),
                                  "samples": self._samples(index), "ambiguous": found == AMBIGUOUS})
         for name in ("mode", "match", "empty", "duplicates"):
             self.fields[name].initial = options.get(name) or OPTION_DEFAULTS[name]

@@ -48,6 +48,7 @@ import python_calamine
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.utils.translation import gettext_lazy as _
+from openpyxl.utils import get_column_letter
 
 KINDS = ("xlsx", "xls", "csv")
 
@@ -669,14 +670,6 @@ def _tag_chunks(fh, info):
             yield chunk[:cut]
 
 
-def _column_letters(number: int) -> str:
-    letters = ""
-    while number:
-        number, rest = divmod(number - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
 def _column_number(letters: bytes) -> int:
     number = 0
     for byte in letters.upper():
@@ -705,7 +698,7 @@ def _at_most_number(limit: int) -> str:
 @functools.lru_cache(maxsize=64)
 def _at_most_column(limit: int) -> str:
     """A regex for the column letters A..limit."""
-    letters = _column_letters(limit)
+    letters = get_column_letter(limit)
     size = len(letters)
     options = [f"[A-Z]{{1,{size - 1}}}"] if size > 1 else []
     for i, char in enumerate(letters):
