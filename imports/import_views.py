@@ -196,7 +196,16 @@ class ImportJobView(JobMixin, TemplateView):
                 "duplicate_rule": _duplicate_rule_label(options),
                 "errors_shown": len(job.errors or []),
                 "has_error_file": bool(job.error_file),
-                "percent": 100 if job.state == ImportState.DONE else None}
+                "percent": 100 if job.state == ImportState.DONE else None,
+                "used_mapping": _used_mapping(job)}
+
+
+def _used_mapping(job) -> list[tuple[str, str]]:
+    """(header of the file, field it filled) of each column the import read: the mapping
+    the history keeps."""
+    labels = {t.key: str(t.label) for t in targets(job.tenant, job.kind)}
+    return [(header, labels.get(target, target))
+            for header, target in zip(job.headers, job.mapping, strict=False) if target]
 
 
 def _duplicate_rule_label(options: dict) -> str:

@@ -443,3 +443,15 @@ def test_services_are_called_for_the_shop_and_person_of_the_request(login, manag
     monkeypatch.setattr(services, "job_upload", spy)
     uploaded(login(manager))
     assert calls == [(manager.tenant, manager)]
+
+
+def test_a_finished_import_shows_the_mapping_it_used(tenant, lists, manager, login, settings,
+                                                     tmp_path):
+    from imports.demo import seed_demo_import
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    seed_demo_import(tenant, {"manager": manager}, 0)
+    job = ImportJob.objects.for_tenant(tenant).get()
+    body = login(manager).get(f"/admin/imports/{job.pk}/").content.decode()
+    assert 'data-testid="used-mapping"' in body
+    assert "Nhóm khách hàng" in body and "Khu vực" in body
