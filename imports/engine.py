@@ -160,6 +160,10 @@ class Record:
     tags: list = field(default_factory=list)  # [(tag group pk or None, name)]
     tag_columns: set = field(default_factory=set)  # "tags" / "tags:<pk>" columns present
     code: str = ""
+    # The tag groups the row's tag cells named (None: the plain tags column), read before
+    # ``_changes`` drops the tags the customer already holds ("empty cells clear" only
+    # clears a column whose cell was empty).
+    named_groups: set | None = None
     customer_id: int | None = None  # the matched customer
     number: int | None = None  # a new customer's number
 
@@ -532,6 +536,8 @@ def _column_values(key: str, value) -> dict:
     """The Customer columns ``value`` of field ``key`` sets (None: clear them)."""
     cols = COLUMNS[key]
     if value is None:
+        if key == "province":  # the old-address text stays: it may come from its own column
+            return {"province_code": None}
         empty = {"full_name": None, "created_at": None, "membership_state": None}
         return {c: (None if c.endswith("_id") or c in ("birth_day", "birth_month",
                                                           "birth_year", "province_code")
@@ -637,30 +643,27 @@ class Writer:
 
     # Creating -------------------------------------------------------------------------------
     def number_new(self, records: list[Record]) -> None:
-        """Codes of this software's form (KH000123) that no customer holds keep their
-        number; the others get the shop's next numbers. The sequence then stands past
-        every number used, so codes are never reused."""
-        existing = set()
-        for part in _among(Customer.objects.for_tenant(self.tenant), "number",
-                           [n for r in records if (n := _code_number(r.code))]):
-            existing.update(part.values_list("number", flat=True))
-        taken = set()
-        keep = []
-        for record in records:
-            number = _code_number(record.code)
-            if number and number not in existing and number not in taken:
-                record.number = number
-                taken.add(number)
-                keep.append(record)
-        others = [r for r in records if r.number is None]
+        """Codes of this software's form (KH000123) past every number the shop has issued
+        keep their number (a shop moving from a system with the same codes keeps them);
+        the others get the shop's next numbers. The sequence then stands past every
+        number used, so a code is never issued twice — not even one whose customer is
+        gone."""
         TenantSequence.objects.get_or_create(tenant=self.tenant, name="customer")
         seq = TenantSequence.objects.select_for_update().get(tenant=self.tenant,
                                                              name="customer")
         top = Customer.objects.for_tenant(self.tenant).aggregate(m=Max("number"))["m"] or 0
-        start = max(seq.last_value, top, max(taken, default=0)) + 1
+        issued = max(seq.last_value, top)
+        taken = set()
+        for record in records:
+            number = _code_number(record.code)
+            if number and number > issued and number not in taken:
+                record.number = number
+                taken.add(number)
+        others = [r for r in records if r.number is None]
+        start = max(issued, max(taken, default=0)) + 1
         for offset, record in enumerate(others):
             record.number = start + offset
-        seq.last_value = max(start + len(others) - 1, seq.last_value, max(taken, default=0))
+        seq.last_value = max(start + len(others) - 1, issued, max(taken, default=0))
         seq.save(update_fields=["last_value"])
 
     def create(self, records: list[Record], progress: Callable) -> dict:
@@ -739,9 +742,12 @@ class Writer:
         for record in records:
             for group, name in record.tags:
                 tag = self._tag(group, name)
-                links.append((record.customer_id, tag.pk))
                 if tag.group_id and not self.resolver.groups[tag.group_id].multiple:
+                    # One tag of a single-choice group per customer: the row's last one.
                     single[(record.customer_id, tag.group_id)] = tag.pk
+                else:
+                    links.append((record.customer_id, tag.pk))
+        links += [(customer_id, tag_id) for (customer_id, _g), tag_id in single.items()]
         self._clear_tags(cleared)
         for (customer_id, group_id), tag_id in single.items():
             CustomerTag.objects.for_tenant(self.tenant).filter(
@@ -764,10 +770,12 @@ class Writer:
         """"Empty cells clear": an empty tag cell removes the tags of its column (all tags, or
         the tags of its tag group)."""
         for record in records:
-            named = {t[0] for t in record.tags}
+            named = record.named_groups
+            if named is None:
+                named = {t[0] for t in record.tags}
             for column in record.tag_columns:
                 group = int(column.split(":", 1)[1]) if ":" in column else None
-                if group in named or (group is None and record.tags):
+                if group in named or (group is None and named):
                     continue
                 links = CustomerTag.objects.for_tenant(self.tenant).filter(
                     customer_id=record.customer_id)
@@ -911,14 +919,17 @@ def _same_customer(records: list, options: Options, summary: Summary) -> list:
     for record in records:
         if record.customer_id is not None:
             by_customer[record.customer_id].append(record)
-    merged = []
+    merged, seen = [], set()
     for record in records:
         if record.customer_id is None:
             merged.append(record)
             continue
-        group = by_customer[record.customer_id]
-        if group[0] is not record:
+        # Once per customer: the group is sorted below, so "is it the group's first?"
+        # would hold again for a later record (keep-last's record carries its last row).
+        if record.customer_id in seen:
             continue
+        seen.add(record.customer_id)
+        group = by_customer[record.customer_id]
         if len(group) > 1:
             group.sort(key=lambda r: r.row)
             rows = sorted(n for r in group for n in r.rows)
@@ -986,10 +997,23 @@ def _changes(tenant, old: list, options: Options, writer: Writer) -> list:
     for part in _among(CustomerTag.objects.for_tenant(tenant), "customer", ids):
         for cid, tag in part.values_list("customer_id", "tag_id"):
             tags[cid].add(tag)
+    # Fields written by their app's hook (loyalty's balance): compared with what the
+    # customer holds through the field's path, so that a new balance alone is a change.
+    hooked = {}
+    for entry in io_fields(tenant, importable=True):
+        if entry.io.apply is not None and any(r.data.get(entry.key) is not None for r in old):
+            held = hooked[entry.key] = defaultdict(lambda entry=entry: entry.missing)
+            for part in _among(Customer.objects.for_tenant(tenant), "id", ids):
+                held.update((cid, value) for cid, value in part.values_list("id", entry.path)
+                            if value is not None)
     changed = []
     for record in old:
         row = stored[record.customer_id]
         wanted = record_columns(record, options, creating=False)
+        if ("birth_year" in wanted and wanted["birth_year"] is None
+                and (wanted.get("birth_day"), wanted.get("birth_month"))
+                == (row["birth_day"], row["birth_month"])):
+            del wanted["birth_year"]  # "15/08" says nothing against a stored 15/08/1990
         record.before, record.after = {}, {}
         for column, value in wanted.items():
             if isinstance(value, tuple):  # a source / care status the run creates
@@ -998,6 +1022,9 @@ def _changes(tenant, old: list, options: Options, writer: Writer) -> list:
             if _comparable(row.get(column)) != _comparable(value) and not (
                     column == "created_at" and value is None):
                 record.before[column], record.after[column] = row.get(column), value
+        hook_changes = any(record.data.get(key) is not None
+                           and record.data[key] != held[record.customer_id]
+                           for key, held in hooked.items())
         record.phones = [p for p in record.phones if p[1] not in phones[record.customer_id]]
         record.emails = [e for e in record.emails if e not in emails[record.customer_id]]
         new_tags = []
@@ -1008,8 +1035,10 @@ def _changes(tenant, old: list, options: Options, writer: Writer) -> list:
         cleared = options.empty == EmptyCells.CLEAR and any(
             not [t for t in record.tags if t[0] == (int(c.split(":")[1]) if ":" in c else t[0])]
             for c in record.tag_columns) and tags[record.customer_id]
+        record.named_groups = {t[0] for t in record.tags}
         record.tags = new_tags if not cleared else record.tags
-        if record.after or record.phones or record.emails or record.tags or cleared:
+        if (record.after or record.phones or record.emails or record.tags or cleared
+                or hook_changes):
             changed.append(record)
     return changed
 

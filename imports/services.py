@@ -68,16 +68,19 @@ def _save_upload(uploaded_file) -> tuple[Path, str, int]:
     digest, total = hashlib.sha256(), 0
     suffix = Path(uploaded_file.name).suffix.lower()[:6]
     handle = tempfile.NamedTemporaryFile(suffix=suffix, delete=False)  # noqa: SIM115
-    with handle:
-        for chunk in uploaded_file.chunks():
-            total += len(chunk)
-            if total > limit:
-                handle.close()
-                Path(handle.name).unlink(missing_ok=True)
-                raise reading.FileRefused(_("The file is larger than %(mb)d MB.")
-                                          % {"mb": limit // (1024 * 1024)})
-            digest.update(chunk)
-            handle.write(chunk)
+    try:
+        with handle:
+            for chunk in uploaded_file.chunks():
+                total += len(chunk)
+                if total > limit:
+                    raise reading.FileRefused(_("The file is larger than %(mb)d MB.")
+                                              % {"mb": limit // (1024 * 1024)})
+                digest.update(chunk)
+                handle.write(chunk)
+    except BaseException:
+        # Refused, or the upload broke off half-way: nothing of it is kept.
+        Path(handle.name).unlink(missing_ok=True)
+        raise
     return Path(handle.name), digest.hexdigest(), total
 
 

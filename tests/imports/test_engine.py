@@ -300,3 +300,32 @@ def test_an_empty_tag_cell_clears_the_tags_only_when_asked(shop, manager):
                   empty=EmptyCells.CLEAR)
     assert summary.updated == 1
     assert not an.tags.exists()
+
+
+def test_a_birthday_without_its_year_keeps_the_stored_year(shop, manager):
+    run(shop, manager, sheet(HEADERS, ["An", "0911000001", "", "15/08/1990", "", ""]))
+    again = run(shop, manager, sheet(HEADERS, ["An", "0911000001", "", "15/08", "", ""]))
+    assert again.unchanged == 1
+    assert Customer.objects.for_tenant(shop).get().birth_year == 1990
+
+
+def test_a_code_the_shop_issued_before_is_never_given_again(shop, manager):
+    from crm.models import TenantSequence
+
+    TenantSequence.objects.create(tenant=shop, name="customer", last_value=80)
+    rows = [["KH000050", "Khách Cũ", "0911000050", "", ""],
+            ["KH000090", "Khách Mới", "0911000090", "", ""]]
+    run(shop, manager, sheet(["Mã", "Tên", "SĐT", "Email", "Công ty"], *rows),
+        mapping=["code", "name", "phone", "email", "company"])
+    codes = dict(Customer.objects.for_tenant(shop).values_list("full_name", "code"))
+    assert codes == {"Khách Mới": "KH000090", "Khách Cũ": "KH000091"}
+
+
+def test_an_empty_province_with_clear_keeps_the_old_address_column(shop, manager):
+    headers = ["Tên", "SĐT", "Tỉnh", "Địa chỉ cũ"]
+    mapping = ["name", "phone", "province", "legacy_address"]
+    run(shop, manager, sheet(headers, ["An", "0911000001", "Hà Nội", ""]), mapping=mapping)
+    run(shop, manager, sheet(headers, ["An", "0911000001", "", "Quận Ba Đình"]),
+        mapping=mapping, empty=EmptyCells.CLEAR)
+    an = Customer.objects.for_tenant(shop).get()
+    assert (an.province_code, an.legacy_address) == (None, "Quận Ba Đình")
