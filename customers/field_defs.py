@@ -30,7 +30,7 @@ CELLS = "customers/cells.html#"
 UNKNOWN = "unknown"  # the gender "Chưa rõ": an empty column
 
 # A row's tags in the shop's order (one query for the page).
-TAGS = Prefetch("tags", queryset=Tag.objects.select_related("group").order_by("position"))
+TAGS = Prefetch("tags", queryset=Tag.objects.select_related("group").order_by("position", "id"))
 
 
 def _column(key, label, sort=None, **kwargs) -> Column:
