@@ -233,7 +233,7 @@ MEMO_KINDS = frozenset({"gender", "province", "relation", "choice"})
 
 
 class Parser:
-    def __init__(self, tenant, headers, mapping, options: Options, resolver: Resolver):
+    def __init__(self, headers, mapping, options: Options, resolver: Resolver):
         self.columns = _columns(headers, mapping)
         self.options = options
         self.resolver = resolver
@@ -294,7 +294,7 @@ class Parser:
             record.tag_columns.add(column.target)
             if _blank(raw):
                 return
-            group = int(column.target.split(":", 1)[1]) if ":" in column.target else None
+            group = tag_group_of(column.target)
             for name in values.split_tags(values.cell_text(raw)):
                 record.tags.append((group, name))
             return
@@ -368,6 +368,18 @@ class Parser:
 
 
 # --- 2. in-file duplicates ------------------------------------------------------------------
+
+def tag_group_of(target: str) -> int | None:
+    """The tag group of a tags column: "tags:<pk>" -> pk, "tags" (every group) -> None."""
+    return int(target.split(":", 1)[1]) if ":" in target else None
+
+
+def empty_tag_columns(record: Record, named: set) -> list:
+    """The row's tag columns left empty, as their groups (None: the general column, empty
+    when the row names no tag at all); ``named``: the groups the row names tags of."""
+    return [group for group in map(tag_group_of, record.tag_columns)
+            if group not in named and not (group is None and named)]
+
 
 def _identity_keys(record: Record) -> list[str]:
     keys = [f"p:{n}" for _r, n in record.phones] + [f"e:{e}" for e in record.emails]
@@ -576,8 +588,8 @@ def _comparable(value):
 class Writer:
     """Resolves what the run creates (tags, sources) and writes the records."""
 
-    def __init__(self, tenant, actor, job, options: Options, resolver: Resolver):
-        self.tenant, self.actor, self.job, self.options = tenant, actor, job, options
+    def __init__(self, tenant, actor, options: Options, resolver: Resolver):
+        self.tenant, self.options = tenant, options
         self.resolver = resolver
         self.user = access.user_of(actor)
         self.folds = {}  # tag name -> folded: a file names a few tags many times
@@ -773,10 +785,7 @@ class Writer:
             named = record.named_groups
             if named is None:
                 named = {t[0] for t in record.tags}
-            for column in record.tag_columns:
-                group = int(column.split(":", 1)[1]) if ":" in column else None
-                if group in named or (group is None and named):
-                    continue
+            for group in empty_tag_columns(record, named):
                 links = CustomerTag.objects.for_tenant(self.tenant).filter(
                     customer_id=record.customer_id)
                 if group is not None:
@@ -830,7 +839,7 @@ def run(tenant, actor, sheet, mapping: list, options: Options, *, dry_run: bool,
     stop = should_stop or (lambda: False)
     summary = Summary(rows=len(sheet.rows))
     resolver = Resolver(tenant)
-    parser = Parser(tenant, sheet.headers, mapping, options, resolver)
+    parser = Parser(sheet.headers, mapping, options, resolver)
     header_of = {}
     for column in parser.columns:
         header_of.setdefault(column.key, column.header)
@@ -844,7 +853,7 @@ def run(tenant, actor, sheet, mapping: list, options: Options, *, dry_run: bool,
             report("checking", i, summary.rows)
             if stop():
                 raise CancelledError
-    _require_identity(records, options, summary, header_of)
+    _require_identity(records, summary)
     rejected = summary.rejected_rows  # a property that builds the set: once, not per record
     records = [r for r in records if r.row not in rejected]
 
@@ -873,7 +882,7 @@ def run(tenant, actor, sheet, mapping: list, options: Options, *, dry_run: bool,
                 "a new customer needs a name")))
     new = [r for r in new if r.data.get("name")]
 
-    writer = Writer(tenant, actor, job, options, resolver)
+    writer = Writer(tenant, actor, options, resolver)
     changes = _changes(tenant, old, options, writer)
     summary.updated = len(changes)
     summary.unchanged = len(old) - len(changes)
@@ -894,7 +903,7 @@ def run(tenant, actor, sheet, mapping: list, options: Options, *, dry_run: bool,
             raise CancelledError
         held = _contacts_held(tenant, [r.customer_id for r in changes])
         writer.contacts(new + [r for r in changes if r.phones or r.emails], held)
-        _update(tenant, writer, changes, options)
+        _update(tenant, writer, changes)
         writer.tag_links(new + changes,
                          cleared=changes if options.empty == EmptyCells.CLEAR else [])
         _apply_hooks(tenant, actor, job, new + changes)
@@ -943,8 +952,7 @@ def _same_customer(records: list, options: Options, summary: Summary) -> list:
     return merged
 
 
-def _require_identity(records: list, options: Options, summary: Summary,
-                      header_of: dict) -> None:
+def _require_identity(records: list, summary: Summary) -> None:
     """A row must say who it is: a name, a phone, an email or a code."""
     for record in records:
         if not (record.data.get("name") or record.phones or record.emails or record.code):
@@ -982,9 +990,8 @@ def _changes(tenant, old: list, options: Options, writer: Writer) -> list:
     columns that change), and loses the phones, emails and tags its customer holds."""
     if not old:
         return []
-    ids = [r.customer_id for r in old]
     stored, phones, emails, tags = {}, defaultdict(set), defaultdict(set), defaultdict(set)
-    ids = sorted(set(ids))
+    ids = sorted({r.customer_id for r in old})
     for part in _among(Customer.objects.for_tenant(tenant), "id", ids):
         for row in part.values(*STORED):
             stored[row["id"]] = row
@@ -1032,10 +1039,9 @@ def _changes(tenant, old: list, options: Options, writer: Writer) -> list:
             tag = writer._tag(group, name)
             if tag is None or tag.pk not in tags[record.customer_id]:
                 new_tags.append((group, name))
-        cleared = options.empty == EmptyCells.CLEAR and any(
-            not [t for t in record.tags if t[0] == (int(c.split(":")[1]) if ":" in c else t[0])]
-            for c in record.tag_columns) and tags[record.customer_id]
         record.named_groups = {t[0] for t in record.tags}
+        cleared = bool(options.empty == EmptyCells.CLEAR and tags[record.customer_id]
+                       and empty_tag_columns(record, record.named_groups))
         record.tags = new_tags if not cleared else record.tags
         if (record.after or record.phones or record.emails or record.tags or cleared
                 or hook_changes):
@@ -1043,7 +1049,7 @@ def _changes(tenant, old: list, options: Options, writer: Writer) -> list:
     return changed
 
 
-def _update(tenant, writer: Writer, changes: list, options: Options) -> None:
+def _update(tenant, writer: Writer, changes: list) -> None:
     """Write the changed columns (grouped by the set of columns changed) and one history
     row per customer, as the profile's Lịch sử thay đổi shows it."""
     by_columns = defaultdict(list)

@@ -904,7 +904,7 @@ def _create_guests(tenant, actor, job, options, guests: list[engine.Record],
         channel = channels.written(guest.data.pop("channel", None))
         if channel is not None:
             guest.data["source"] = channel
-    writer = engine.Writer(tenant, actor, job, options, resolver=None)
+    writer = engine.Writer(tenant, actor, options, resolver=None)
     writer.create(guests, progress)
     writer.contacts(guests, {})
     if job is not None:
