@@ -128,6 +128,22 @@ class TenantOwned(models.Model):
         abstract = True
 
 
+class TenantOwnedDetail(TenantOwned):
+    """A row of a shop that belongs to another row of that shop (a customer's phone, email
+    or tag link, an import's record of a customer), written by the hundred thousand by an
+    import. Its ``tenant`` copies its parent's and serves the per-shop unique constraints
+    and indexes, which all start with it: the database checks the parent's foreign key and
+    not this one (a check per row, at the import's commit, for a shop that cannot be
+    missing), and keeps no index of its own on it. Deleting a shop still deletes these
+    rows (Django's ``on_delete``)."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, editable=False,
+                               db_index=False, db_constraint=False)
+
+    class Meta:
+        abstract = True
+
+
 class TenantSequence(models.Model):
     """Per-shop counters for human codes (KH000001, DH000001). Values are never reused."""
 

@@ -10,9 +10,12 @@ class CustomersConfig(AppConfig):
         from crm import registry
         from crm.signals import tenant_created
 
-        from . import activity, dashboard, demo, field_defs
+        from . import activity, dashboard, demo, field_defs, search_index
+        from .signals import customers_bulk_changed
 
         tenant_created.connect(_seed_new_shop, dispatch_uid="customers.seed_defaults")
+        customers_bulk_changed.connect(search_index.merge_after_bulk_change,
+                                       dispatch_uid="customers.name_index_merge")
         for kind, label, icon, description in [
             ("carestatus", _("Care statuses"), "ti-progress-check",
              _("The care pipeline, its order and colors")),

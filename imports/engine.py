@@ -22,7 +22,7 @@ Another shop's customers are never read or touched: every query names the tenant
 import datetime
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -49,6 +49,7 @@ from customers.models import (
     TagGroup,
 )
 from customers.normalize import fold
+from customers.search_index import defer_name_index
 from customers.services.records import CUSTOMER_CODE_PREFIX, customer_code
 from customers.signals import customers_bulk_changed
 
@@ -220,151 +221,203 @@ def _columns(headers: list, mapping: list) -> list[Column]:
             for i, target in enumerate(mapping) if target]
 
 
-def _cell(cells: list, index: int):
-    return cells[index] if index < len(cells) else None
-
-
-def _blank(value) -> bool:
-    return values.is_blank(value)
-
-
-# Parse kinds whose value depends on the cell's text alone (and is never mutated later).
-MEMO_KINDS = frozenset({"gender", "province", "relation", "choice"})
+# Parse kinds read cell by cell: their cells are nearly all different (a memo would only
+# cost). Every other kind is read once per distinct cell of its column.
+UNIQUE_KINDS = frozenset({"phone", "email", "code", "name"})
+MEMO_MAX = 50_000  # distinct cells remembered per column
 
 
 class Parser:
+    """Reads the mapped cells of each row into a Record.
+
+    Each column gets its reader once, from its field's parse kind: the row loop calls it
+    with the cell and nothing is decided again per cell (100,000 rows of 15 columns are
+    1.5 million cells). A reader checks the cell's length, sees an empty cell, reads the
+    value — once per distinct cell for the columns that repeat (genders, dates, provinces,
+    tags, sources...) — and puts it on the record."""
+
     def __init__(self, headers, mapping, options: Options, resolver: Resolver):
         self.columns = _columns(headers, mapping)
         self.options = options
         self.resolver = resolver
-        self.fields = {c.key: get_field(c.key) for c in self.columns}
         self.max_chars = settings.IMPORT_MAX_CELL_CHARS
-        # Cells of few distinct values (gender words, provinces, sources, staff...) are
-        # read once per column: {column index: {raw text: (value, message, present)}}.
-        self.memo = {c.index: {} for c in self.columns}
+        self.plan = [(c.index, c.header, self._reader(c)) for c in self.columns]
+        self.parts = any(c.key in NAME_PARTS for c in self.columns)
 
     def parse(self, number: int, cells: list, errors: list) -> Record | None:
         record = Record(row=number, rows=[number])
+        size = len(cells)
         failed = False
-        parts = {}
-        for column in self.columns:
-            raw = _cell(cells, column.index)
+        for index, header, read in self.plan:
             try:
-                if isinstance(raw, str) and len(raw) > self.max_chars:
-                    raise values.CellError(_("the cell is longer than %(n)d characters")
-                                           % {"n": self.max_chars})
-                if column.key in NAME_PARTS:
-                    parts[column.key] = values.clean_name(raw) if not _blank(raw) else ""
-                    continue
-                self._read(record, column, raw)
+                read(record, cells[index] if index < size else None)
             except values.CellError as exc:
-                errors.append(RowError(number, column.header, str(exc)))
+                errors.append(RowError(number, header, str(exc)))
                 failed = True
-        if parts:
-            joined = " ".join(p for p in (parts.get("last_name"), parts.get("first_name")) if p)
-            if "name" not in record.data or record.data["name"] is None:
-                record.data["name"] = joined or None
+        if self.parts:
+            data = record.data
+            joined = " ".join(p for p in (data.pop("last_name", ""), data.pop("first_name", ""))
+                              if p)
+            if data.get("name") is None:
+                data["name"] = joined or None
         return None if failed else record
 
-    def _read(self, record: Record, column: Column, raw) -> None:
-        key, entry = column.key, self.fields.get(column.key)
+    def _reader(self, column: Column) -> Callable:
+        key = column.key
+        entry = get_field(key)
         kind = entry.io.parse if entry else ""
-        if kind in MEMO_KINDS and type(raw) is str:
-            memo = self.memo[column.index]
-            hit = memo.get(raw)
-            if hit is None:
-                scratch = Record(row=record.row, rows=[])
-                try:
-                    self._read_kind(scratch, column, key, entry, kind, raw)
-                    hit = (scratch.data.get(key), None, key in scratch.data)
-                except values.CellError as exc:
-                    hit = (None, str(exc), False)
-                memo[raw] = hit
-            value, message, present = hit
-            if message is not None:
-                raise values.CellError(message)
-            if present:
-                record.data[key] = value
-            return
-        self._read_kind(record, column, key, entry, kind, raw)
+        value_of, apply, empty = self._kind(column, key, entry, kind)
+        memo = None if kind in UNIQUE_KINDS or key in NAME_PARTS else {}
+        max_chars = self.max_chars
+        too_long = _("the cell is longer than %(n)d characters") % {"n": max_chars}
 
-    def _read_kind(self, record: Record, column: Column, key: str, entry, kind: str,
-                   raw) -> None:
-        if key == "tags":
-            record.tag_columns.add(column.target)
-            if _blank(raw):
+        def read(record: Record, raw) -> None:
+            if raw is None:
+                empty(record)
                 return
-            group = tag_group_of(column.target)
-            for name in values.split_tags(values.cell_text(raw)):
-                record.tags.append((group, name))
-            return
-        if _blank(raw):
-            if key not in MULTI_COLUMN:
-                record.data.setdefault(key, None)
-            return
-        if kind == "phone":
-            for pair in values.parse_phones(raw):
-                if all(pair[1] != n for _r, n in record.phones):
-                    record.phones.append(pair)
-        elif kind == "email":
-            for email in values.parse_emails(raw):
-                if email not in record.emails:
-                    record.emails.append(email)
-        elif kind == "code":
-            record.code = values.clean_text(values.cell_text(raw), max_length=40).upper()
-        elif kind == "name":
-            record.data[key] = values.clean_name(raw)
-            self._fits(record.data[key], 200)
-        elif kind == "gender":
-            record.data[key] = values.parse_gender(raw)
-        elif kind == "birthday":
-            record.data[key] = values.parse_birthday(
-                raw, self.options.date_orders.get(column.index, "dmy"))
-        elif kind == "date":
-            record.data[key] = values.parse_date(
-                raw, self.options.date_orders.get(column.index, "dmy"))
-        elif kind == "province":
-            text = values.clean_text(values.cell_text(raw))
-            from .provinces import province_of
+            if raw.__class__ is str:
+                if len(raw) > max_chars:
+                    raise values.CellError(too_long)
+                if values.is_blank(raw):
+                    empty(record)
+                    return
+            if memo is None:
+                apply(record, value_of(raw))
+                return
+            # (type, value) for cells that are not text: 1, 1.0 and True are equal keys
+            # but different cells.
+            seen = raw if raw.__class__ is str else (raw.__class__, raw)
+            hit = memo.get(seen)
+            if hit is None:
+                try:
+                    hit = (value_of(raw), None)
+                except values.CellError as exc:
+                    hit = (None, str(exc))
+                if len(memo) < MEMO_MAX:
+                    memo[seen] = hit
+            if hit[1] is not None:
+                raise values.CellError(hit[1])
+            apply(record, hit[0])
 
-            code, was_old = province_of(text)
-            if code is None:
-                raise values.CellError(_("%(value)s is not a province or city of Vietnam")
-                                       % {"value": text})
-            record.data[key] = (code, text if was_old else "")
-        elif kind == "tax_code":
-            record.data[key] = values.parse_tax_code(raw)
-        elif kind == "national_id":
-            record.data[key] = values.parse_national_id(raw)
-        elif kind == "relation":
-            text = values.clean_text(values.cell_text(raw))
-            row = self.resolver.relation(key, text)
-            if row is None and key == "source":
-                row = ("new", text)  # created under "Khác" by the run
-            elif row is None and key == "care_status":
-                row = ("new", text)
-            elif row is None:
-                raise values.CellError(_("%(value)s is not among the shop's %(what)s") % {
-                    "value": text, "what": str(entry.label).lower()})
-            record.data[key] = row
-        elif kind == "choice":
-            text = values.clean_text(values.cell_text(raw))
-            value = self.resolver.membership.get(fold(text))
-            if value is None:
-                allowed = ", ".join(str(label) for _v, label in MembershipState.choices)
-                raise values.CellError(_("%(value)s is not one of: %(allowed)s") % {
-                    "value": text, "allowed": allowed})
+        return read
+
+    def _kind(self, column: Column, key: str, entry, kind: str) -> tuple:
+        """(the value of a cell, how it goes on the record, what an empty cell does)."""
+
+        def set_value(record, value):
             record.data[key] = value
-        elif kind == "points":
-            record.data[key] = values.parse_int(raw)
-        else:  # a plain text column
-            limit = entry.io.max_length or Customer._meta.get_field(entry.path).max_length
-            record.data[key] = values.clean_text(values.cell_text(raw), max_length=limit or 0)
 
-    @staticmethod
-    def _fits(text: str, limit: int) -> None:
-        if len(text) > limit:
-            raise values.CellError(_("longer than %(n)d characters") % {"n": limit})
+        def set_empty(record):
+            record.data.setdefault(key, None)
+
+        def set_no_part(record):
+            record.data[key] = ""
+
+        text = values.cell_text
+        order = self.options.date_orders.get(column.index, "dmy")
+        if key in NAME_PARTS:
+            return ((lambda raw: values.clean_name(raw, max_length=self.max_chars)),
+                    set_value, set_no_part)
+        if key == "tags":
+            target, group = column.target, tag_group_of(column.target)
+
+            def tags_of(raw):
+                return tuple((group, name) for name in values.split_tags(text(raw)))
+
+            def add_tags(record, found):
+                record.tag_columns.add(target)
+                record.tags.extend(found)
+
+            return tags_of, add_tags, lambda record: record.tag_columns.add(target)
+        if kind == "phone":
+            def add_phones(record, pairs):
+                for pair in pairs:
+                    if all(pair[1] != n for _r, n in record.phones):
+                        record.phones.append(pair)
+
+            return values.parse_phones, add_phones, _nothing
+        if kind == "email":
+            def add_emails(record, emails):
+                for email in emails:
+                    if email not in record.emails:
+                        record.emails.append(email)
+
+            return values.parse_emails, add_emails, _nothing
+        if kind == "code":
+            def set_code(record, code):
+                record.code = code
+
+            return (lambda raw: values.clean_text(text(raw), max_length=40).upper(),
+                    set_code, set_empty)
+        if kind == "name":
+            def name_of(raw):
+                name = values.clean_name(raw, max_length=self.max_chars)
+                if len(name) > 200:
+                    raise values.CellError(_("longer than %(n)d characters") % {"n": 200})
+                return name
+
+            return name_of, set_value, set_empty
+        if kind == "gender":
+            return values.parse_gender, set_value, set_empty
+        if kind == "birthday":
+            today = timezone.localdate()
+            return ((lambda raw: values.parse_birthday(raw, order, today)), set_value,
+                    set_empty)
+        if kind == "date":
+            return (lambda raw: values.parse_date(raw, order)), set_value, set_empty
+        if kind == "province":
+            return _province, set_value, set_empty
+        if kind == "tax_code":
+            return values.parse_tax_code, set_value, set_empty
+        if kind == "national_id":
+            return values.parse_national_id, set_value, set_empty
+        if kind == "relation":
+            return self._relation(key, entry), set_value, set_empty
+        if kind == "choice":
+            return self._choice, set_value, set_empty
+        if kind == "points":
+            return values.parse_int, set_value, set_empty
+        # a plain text column
+        limit = (entry.io.max_length or Customer._meta.get_field(entry.path).max_length
+                 or self.max_chars)
+        return (lambda raw: values.clean_text(text(raw), max_length=limit)), set_value, set_empty
+
+    def _relation(self, key: str, entry) -> Callable:
+        def relation_of(raw):
+            name = values.clean_text(values.cell_text(raw))
+            row = self.resolver.relation(key, name)
+            if row is None and key in ("source", "care_status"):
+                return ("new", name)  # created by the run (a source under "Khác")
+            if row is None:
+                raise values.CellError(_("%(value)s is not among the shop's %(what)s") % {
+                    "value": name, "what": str(entry.label).lower()})
+            return row
+
+        return relation_of
+
+    def _choice(self, raw):
+        name = values.clean_text(values.cell_text(raw))
+        value = self.resolver.membership.get(fold(name))
+        if value is None:
+            allowed = ", ".join(str(label) for _v, label in MembershipState.choices)
+            raise values.CellError(_("%(value)s is not one of: %(allowed)s") % {
+                "value": name, "allowed": allowed})
+        return value
+
+
+def _nothing(record: Record) -> None:
+    """An empty phone, email or tags cell: nothing to keep (another column may fill)."""
+
+
+def _province(raw):
+    from .provinces import province_of
+
+    name = values.clean_text(values.cell_text(raw))
+    code, was_old = province_of(name)
+    if code is None:
+        raise values.CellError(_("%(value)s is not a province or city of Vietnam")
+                               % {"value": name})
+    return (code, name if was_old else "")
 
 
 # --- 2. in-file duplicates ------------------------------------------------------------------
@@ -482,7 +535,11 @@ class Matcher:
         phones = sorted({n for r in records for _r, n in r.phones})
         emails = sorted({e for r in records for e in r.emails})
         self.by_code, self.by_phone, self.by_email = {}, {}, {}
+        self.names = {}
         customers = Customer.objects.for_tenant(tenant)
+        self.empty = not customers.exists()
+        if self.empty:
+            return  # a new shop's first import: nobody to match, no lookups to make
         for part in _among(customers, "code", codes):
             self.by_code.update(part.values_list("code", "id"))
         for part in _among(CustomerAlias.objects.for_tenant(tenant), "code", codes):
@@ -492,11 +549,12 @@ class Matcher:
         for part in _among(CustomerEmail.objects.for_tenant(tenant), "email", emails):
             self.by_email.update(part.values_list("email", "customer_id"))
         ids = set(self.by_code.values())
-        self.names = {}
         for part in _among(customers, "id", sorted(ids)):
             self.names.update(part.values_list("id", "search_name"))
 
     def match(self, record: Record, errors: list, header_of: dict) -> None:
+        if self.empty:
+            return
         by_contact = {}
         for _raw, number in record.phones:
             if number in self.by_phone:
@@ -565,6 +623,17 @@ def _column_values(key: str, value) -> dict:
         return {"created_at": timezone.make_aware(
             datetime.datetime.combine(value, datetime.time(12)))}
     return {cols[0]: value}
+
+
+# What a new customer's row holds, in the order Writer.create makes it (the id first on
+# PostgreSQL, from the sequence).
+NEW_CUSTOMER_COLUMNS = (
+    "tenant_id", "number", "code", "full_name", "search_name", "avatar", "company", "tax_code",
+    "phone", "phone_normalized", "email", "gender", "birth_day", "birth_month", "birth_year",
+    "national_id", "country", "province_code", "ward_code", "street", "legacy_address", "note",
+    "source_id", "referrer_id", "assigned_staff_id", "collaborator_id", "care_status_id",
+    "lifecycle_stage", "membership_state", "created_by_id", "updated_by_id", "created_at",
+    "updated_at")
 
 
 def record_columns(record: Record, options: Options, creating: bool) -> dict:
@@ -681,53 +750,48 @@ class Writer:
     def create(self, records: list[Record], progress: Callable) -> dict:
         """Insert ``records`` as new customers; returns {number: id}."""
         self.number_new(records)
-        source = self.excel_source()
+        source_pk = self.excel_source().pk
         now = timezone.now()
-        rows = []
-        for record in records:
-            cols = record_columns(record, self.options, creating=True)
-            cols.setdefault("source_id", source.pk)
+        user_pk = self.user.pk if self.user else None
+        tenant_pk, options = self.tenant.pk, self.options
+        guest = MembershipState.GUEST
+
+        def row(record: Record) -> tuple:
+            cols = record_columns(record, options, creating=True)
+            get = cols.get
             phone = record.phones[0] if record.phones else ("", "")
-            name = cols.get("full_name") or ""
-            rows.append({
-                "tenant_id": self.tenant.pk, "number": record.number,
-                "code": customer_code(record.number), "full_name": name,
-                "search_name": fold(name), "avatar": "", "company": cols.get("company", ""),
-                "tax_code": cols.get("tax_code", ""), "phone": phone[0],
-                "phone_normalized": phone[1],
-                "email": record.emails[0] if record.emails else "",
-                "gender": cols.get("gender", ""), "birth_day": cols.get("birth_day"),
-                "birth_month": cols.get("birth_month"), "birth_year": cols.get("birth_year"),
-                "national_id": cols.get("national_id", ""), "country": "VN",
-                "province_code": cols.get("province_code"), "ward_code": None,
-                "street": cols.get("street", ""),
-                "legacy_address": cols.get("legacy_address", ""), "note": cols.get("note", ""),
-                "source_id": cols["source_id"], "referrer_id": None,
-                "assigned_staff_id": cols.get("assigned_staff_id"),
-                "collaborator_id": cols.get("collaborator_id"),
-                "care_status_id": cols.get("care_status_id"), "lifecycle_stage": "new",
-                "membership_state": cols.get("membership_state") or MembershipState.GUEST,
-                "created_by_id": self.user.pk if self.user else None,
-                "updated_by_id": self.user.pk if self.user else None,
-                "created_at": cols.get("created_at") or now, "updated_at": now,
-            })
-        if connection.vendor == "postgresql" and rows:
-            # The new rows' ids taken from their sequence first, rather than read back by
-            # number after the COPY.
+            name = get("full_name") or ""
+            return (tenant_pk, record.number, customer_code(record.number), name, fold(name),
+                    "", get("company", ""), get("tax_code", ""), phone[0], phone[1],
+                    record.emails[0] if record.emails else "", get("gender", ""),
+                    get("birth_day"), get("birth_month"), get("birth_year"),
+                    get("national_id", ""), "VN", get("province_code"), None,
+                    get("street", ""), get("legacy_address", ""), get("note", ""),
+                    get("source_id") or source_pk, None, get("assigned_staff_id"),
+                    get("collaborator_id"), get("care_status_id"), "new",
+                    get("membership_state") or guest, user_pk, user_pk,
+                    get("created_at") or now, now)
+
+        if connection.vendor == "postgresql" and records:
+            defer_name_index(len(records))
+            # The new rows' ids taken from their sequence first (rather than read back by
+            # number after the COPY), and the rows made while the COPY sends them: the
+            # database writes (its indexes) while this process builds the next rows.
             with connection.cursor() as cursor:
                 cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) "
                                "FROM generate_series(1, %s)",
-                               [Customer._meta.db_table, len(rows)])
-                for row, (pk,) in zip(rows, cursor.fetchall(), strict=True):
-                    row["id"] = pk
-        insert_rows(Customer, rows, progress)
+                               [Customer._meta.db_table, len(records)])
+                for record, (pk,) in zip(records, cursor.fetchall(), strict=True):
+                    record.customer_id = pk
+            copy_rows(Customer, ("id", *NEW_CUSTOMER_COLUMNS),
+                      ((r.customer_id, *row(r)) for r in records), progress)
+            return {r.number: r.customer_id for r in records}
+        insert_rows(Customer, [dict(zip(NEW_CUSTOMER_COLUMNS, row(r), strict=True))
+                               for r in records], progress)
         ids = {}
-        if connection.vendor == "postgresql":
-            ids = {row["number"]: row["id"] for row in rows}
-        else:
-            numbers = [r.number for r in records]
-            for part in _among(Customer.objects.for_tenant(self.tenant), "number", numbers):
-                ids.update(part.values_list("number", "id"))
+        numbers = [r.number for r in records]
+        for part in _among(Customer.objects.for_tenant(self.tenant), "number", numbers):
+            ids.update(part.values_list("number", "id"))
         for record in records:
             record.customer_id = ids[record.number]
         return ids
@@ -735,19 +799,25 @@ class Writer:
     def contacts(self, records: list[Record], held: dict) -> None:
         """Phones and emails the customers do not hold yet (a new customer's first phone and
         email are primary)."""
-        phones, emails = [], []
-        for record in records:
-            had_phone, had_email = held.get(record.customer_id, (False, False))
-            for i, (raw, number) in enumerate(record.phones):
-                phones.append({"tenant_id": self.tenant.pk, "customer_id": record.customer_id,
-                               "raw": raw[:40], "normalized": number,
-                               "reversed_digits": number.lstrip("+")[::-1],
-                               "is_primary": i == 0 and not had_phone, "label": ""})
-            for i, email in enumerate(record.emails):
-                emails.append({"tenant_id": self.tenant.pk, "customer_id": record.customer_id,
-                               "email": email, "is_primary": i == 0 and not had_email})
-        insert_rows(CustomerPhone, phones)
-        insert_rows(CustomerEmail, emails)
+        tenant_pk = self.tenant.pk
+
+        def phones():
+            for record in records:
+                primary = not held.get(record.customer_id, (False, False))[0]
+                for i, (raw, number) in enumerate(record.phones):
+                    yield (tenant_pk, record.customer_id, raw[:40], number,
+                           number.lstrip("+")[::-1], i == 0 and primary, "")
+
+        def emails():
+            for record in records:
+                primary = not held.get(record.customer_id, (False, False))[1]
+                for i, email in enumerate(record.emails):
+                    yield (tenant_pk, record.customer_id, email, i == 0 and primary)
+
+        insert_tuples(CustomerPhone, ("tenant_id", "customer_id", "raw", "normalized",
+                                      "reversed_digits", "is_primary", "label"), phones())
+        insert_tuples(CustomerEmail, ("tenant_id", "customer_id", "email", "is_primary"),
+                      emails())
 
     def tag_links(self, records: list[Record], cleared: list[Record]) -> None:
         links, single = [], {}
@@ -799,15 +869,8 @@ def insert_rows(model, rows: list[dict], progress: Callable | None = None) -> No
     if not rows:
         return
     if connection.vendor == "postgresql":
-        columns = list(rows[0])
-        table = connection.ops.quote_name(model._meta.db_table)
-        names = ", ".join(connection.ops.quote_name(c) for c in columns)
-        with connection.cursor() as cursor:
-            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for i, row in enumerate(rows, 1):
-                    copy.write_row([row[c] for c in columns])
-                    if progress and i % CHUNK == 0:
-                        progress(i)
+        columns = tuple(rows[0])
+        copy_rows(model, columns, ([row[c] for c in columns] for row in rows), progress)
         return
     objects = [model(**row) for row in rows]
     # bulk_create stamps auto_now(_add) columns with "now": put the file's values back.
@@ -824,6 +887,29 @@ def insert_rows(model, rows: list[dict], progress: Callable | None = None) -> No
             model.objects.bulk_update(batch, stamped)
         if progress:
             progress(min(start + 1000, len(objects)))
+
+
+def insert_tuples(model, columns: tuple, rows: Iterable) -> None:
+    """Insert ``rows`` (sequences in the order of ``columns``; a generator is made as it
+    is sent on PostgreSQL)."""
+    if connection.vendor == "postgresql":
+        copy_rows(model, columns, rows)
+    else:
+        insert_rows(model, [dict(zip(columns, row, strict=True)) for row in rows])
+
+
+def copy_rows(model, columns: tuple, rows: Iterable, progress: Callable | None = None) -> None:
+    """``COPY`` of ``rows`` (sequences in the order of ``columns``) into ``model``'s table,
+    on PostgreSQL; ``rows`` may be a generator: each row is made as the COPY sends."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(c) for c in columns)
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            write = copy.write_row
+            for i, row in enumerate(rows, 1):
+                write(row)
+                if progress and i % CHUNK == 0:
+                    progress(i)
 
 
 # --- the whole run --------------------------------------------------------------------------
