@@ -329,3 +329,39 @@ def test_an_empty_province_with_clear_keeps_the_old_address_column(shop, manager
         mapping=mapping, empty=EmptyCells.CLEAR)
     an = Customer.objects.for_tenant(shop).get()
     assert (an.province_code, an.legacy_address) == (None, "Quận Ba Đình")
+
+
+def test_a_repeated_bad_cell_is_refused_on_each_of_its_rows(shop, manager):
+    # Cells that repeat are read once per column: the message still goes to every row.
+    rows = [["An", "0911000001", "", "31/02/1990", "nữ", ""],
+            ["Bình", "0911000002", "", "31/02/1990", "Nữ", ""],
+            ["Chi", "0911000003", "", "15/08/1990", "không biết", ""],
+            ["Dũng", "0911000004", "", "15/08/1990", "không biết", ""]]
+    summary = run(shop, manager, sheet(HEADERS, *rows), dry_run=True,
+                  mode=ImportMode.SKIP_INVALID)
+    assert [(e.row, e.column) for e in summary.errors] == [
+        (2, "Ngày sinh"), (3, "Ngày sinh"), (4, "Giới tính"), (5, "Giới tính")]
+    assert summary.errors[0].text() == summary.errors[1].text().replace("Dòng 3", "Dòng 2")
+
+
+def test_equal_cells_of_different_kinds_are_read_apart(shop, manager):
+    # 1 == 1.0 == True in Python: the memo of a column keys them by kind too.
+    headers, mapping = ["Tên", "Ngày tạo"], ["name", "created"]
+    rows = [["An", 45000], ["Bình", 45000.0], ["Chi", True]]
+    summary = run(shop, manager, sheet(headers, *rows), mapping=mapping,
+                  mode=ImportMode.SKIP_INVALID)
+    assert summary.created == 2 and [e.row for e in summary.errors] == [4]
+    created = set(Customer.objects.for_tenant(shop).values_list("created_at__date", flat=True))
+    assert {d.isoformat() for d in created} == {"2023-03-15"}
+
+
+def test_a_new_shops_first_import_looks_nobody_up(shop, manager, django_assert_num_queries):
+    parsed = engine.Parser(HEADERS, MAPPING, Options(), engine.Resolver(shop))
+    records = [parsed.parse(i, row, []) for i, row in enumerate(ROWS, 2)]
+    with django_assert_num_queries(1):  # is the shop empty?
+        matcher = engine.Matcher(shop, records)
+    assert matcher.empty
+    CustomerFactory(tenant=shop, full_name="Nguyễn Thị Lan", phone="0912345678")
+    matcher = engine.Matcher(shop, records)
+    matcher.match(records[0], [], {})
+    assert records[0].customer_id is not None

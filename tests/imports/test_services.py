@@ -173,6 +173,66 @@ def test_files_are_purged_after_the_retention(shop, manager, settings):
         services.job_check(tenant=shop, actor=manager, job=job)
 
 
+def test_the_rows_read_at_upload_serve_the_check_and_the_run(shop, manager, monkeypatch,
+                                                             django_capture_on_commit_callbacks):
+    job = upload(shop, manager)
+    kept = services._kept_rows(job)
+    assert (kept.headers, kept.header_row, [cells[1] for _n, cells in kept.rows]) == (
+        HEADERS, 1, ["Nguyễn Thị Lan", "Trần Văn Bình"])
+    read = []
+    monkeypatch.setattr(services.reading, "read_sheet",
+                        lambda *args: read.append(args) or pytest.fail("the file read again"))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.job_configure(tenant=shop, actor=manager, job=job, mapping=job.mapping,
+                               options={})
+        services.job_check(tenant=shop, actor=manager, job=job)
+    job.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.job_start(tenant=shop, actor=manager, job=job)
+    job.refresh_from_db()
+    assert job.state == ImportState.DONE and not read
+    assert Customer.objects.for_tenant(shop).count() == 2
+    assert not services._rows_path(job).exists()  # a done import is not run again
+
+
+def test_altered_or_missing_kept_rows_are_ignored(shop, manager):
+    job = upload(shop, manager)
+    path = services._rows_path(job)
+    blob = bytearray(path.read_bytes())
+    blob[-1] ^= 1
+    path.write_bytes(bytes(blob))
+    assert services._kept_rows(job) is None  # the signature no longer matches
+    path.unlink()
+    assert services._kept_rows(job) is None
+    summary = services.execute(job, manager, dry_run=True)  # the file is read again
+    assert summary.counts()["created"] == 2
+
+
+def test_choosing_another_sheet_keeps_its_rows(shop, manager):
+    book = openpyxl.Workbook()
+    book.active.title = "Ghi chú"
+    book.active.append(["Không phải khách"])
+    other = book.create_sheet("Khách")
+    other.append(HEADERS)
+    other.append(ROWS[0])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    job = upload(shop, manager, buffer.getvalue())
+    job = services.job_choose_sheet(tenant=shop, actor=manager, job=job, sheet="Khách")
+    kept = services._kept_rows(job)
+    assert kept.name == "Khách" and kept.rows[0][1][1] == "Nguyễn Thị Lan"
+
+
+def test_purge_deletes_the_kept_rows_too(shop, manager, settings):
+    job = upload(shop, manager)
+    path = services._rows_path(job)
+    assert path.exists()
+    ImportJob.objects.filter(pk=job.pk).update(
+        created_at=timezone.now() - datetime.timedelta(days=settings.IMPORT_RETENTION_DAYS + 1))
+    services.files_purge()
+    assert not path.exists()
+
+
 def test_command_prints_the_summary_as_json(shop, tmp_path, capsys):
     path = tmp_path / "khach.xlsx"
     path.write_bytes(workbook(rows=[*ROWS, ["", "Lê Hoa", "12", "", ""]]))
