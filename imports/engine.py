@@ -11,8 +11,10 @@ management command and the bench:
    email — a handful of set queries, never one per row; a row whose code and contacts point
    at two customers is refused;
 4. **compare**: a matched row whose values are already stored is "unchanged";
-5. **write** (the run only), in one transaction: new customers by ``COPY`` on PostgreSQL
-   (``bulk_create`` elsewhere), their phones, emails and tags; changed ones by bulk updates;
+5. **write** (the run only), in one transaction: new customers by ``COPY`` on PostgreSQL,
+   each row made as the ``COPY`` sends it (``bulk_create`` elsewhere), the name index's
+   pending list left to a task after commit (``customers.search_index``), their phones,
+   emails and tags; changed ones by bulk updates;
    which import each came from (``ImportedCustomer``); the apps' hooks (loyalty's opening
    balance); ``customers_bulk_changed`` so that groups recompute.
 
