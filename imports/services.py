@@ -123,9 +123,10 @@ def _describe_sheet(job: ImportJob, path: Path, book, sheet_name: str | None) ->
     job.mapping = mapping.auto_map(job.tenant, job.kind, sheet.headers)
 
 
-def job_upload(*, tenant, actor, uploaded_file, kind: str) -> ImportJob:
+def job_upload(*, tenant, actor, uploaded_file, kind: str, keep_rows: bool = True) -> ImportJob:
     """Check and keep an uploaded file; nothing is kept when it is refused (FileRefused,
-    a ValidationError with the reason in words)."""
+    a ValidationError with the reason in words). ``keep_rows``: keep the rows read for a
+    check and a run to come (``import_path`` runs at once, on ``job.read_rows``)."""
     access.require(actor, "import.run", tenant)
     if kind not in ImportKind.values:
         raise ValidationError(_("Choose what the file holds: customers or orders."))
@@ -141,7 +142,8 @@ def job_upload(*, tenant, actor, uploaded_file, kind: str) -> ImportJob:
         with path.open("rb") as handle:
             job.file.save(name, File(handle), save=False)
         job.save()
-        _keep_rows(job, job.read_rows)
+        if keep_rows:
+            _keep_rows(job, job.read_rows)
     finally:
         path.unlink(missing_ok=True)
     return job
@@ -508,7 +510,7 @@ def import_path(*, tenant, actor, path: Path, kind: str = ImportKind.CUSTOMERS,
                 yield chunk
 
     with path.open("rb") as handle:
-        job = job_upload(tenant=tenant, actor=actor, kind=kind,
+        job = job_upload(tenant=tenant, actor=actor, kind=kind, keep_rows=False,
                          uploaded_file=_Upload(handle, path.name, path.stat().st_size))
     if sheet:
         job = job_choose_sheet(tenant=tenant, actor=actor, job=job, sheet=sheet)

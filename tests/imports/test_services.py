@@ -283,3 +283,11 @@ def test_a_worker_killed_mid_import_leaves_no_partial_data(tenant, lists):
                           capture_output=True, text=True)
     assert done.returncode == -9, done.stderr  # killed after writing, before the commit
     assert Customer.objects.for_tenant(tenant).count() == 0
+
+
+def test_the_command_path_keeps_no_copy_of_the_rows(shop, manager, tmp_path):
+    path = tmp_path / "khach.xlsx"
+    path.write_bytes(workbook())
+    job, summary = services.import_path(tenant=shop, actor=manager, path=path, dry_run=True)
+    assert summary.counts()["created"] == 2  # read once, by the upload, and used at once
+    assert not services._rows_path(job).exists()
