@@ -130,12 +130,13 @@ class TenantOwned(models.Model):
 
 class TenantOwnedDetail(TenantOwned):
     """A row of a shop that belongs to another row of that shop (a customer's phone, email
-    or tag link, an import's record of a customer), written by the hundred thousand by an
-    import. Its ``tenant`` copies its parent's and serves the per-shop unique constraints
-    and indexes, which all start with it: the database checks the parent's foreign key and
-    not this one (a check per row, at the import's commit, for a shop that cannot be
-    missing), and keeps no index of its own on it. Deleting a shop still deletes these
-    rows (Django's ``on_delete``)."""
+    or tag link, an import's record of a customer, a group's member and join/leave event),
+    written by the hundred thousand by an import or the recompute that follows it. Its
+    ``tenant`` copies its parent's and serves the per-shop unique constraints and indexes,
+    which all start with it: the database checks the parent's foreign key and not this one
+    (a check per row, at the import's commit, for a shop that cannot be missing), and keeps
+    no index of its own on it. Deleting a shop still deletes these rows (Django's
+    ``on_delete``)."""
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, editable=False,
                                db_index=False, db_constraint=False)

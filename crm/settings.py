@@ -6,6 +6,7 @@ DEBUG=1 and leaves DATABASE_URL and REDIS_URL unset, so the app runs on a SQLite
 Celery tasks executed eagerly in-process.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -180,6 +181,9 @@ IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=200_000)
 IMPORT_MAX_UNZIPPED_BYTES = env.int("IMPORT_MAX_UNZIPPED_MB", default=400) * 1024 * 1024
 IMPORT_MAX_ZIP_RATIO = env.int("IMPORT_MAX_ZIP_RATIO", default=200)
 IMPORT_MAX_CELL_CHARS = 2000  # a longer cell refuses its row
+# Processes that read a large file's rows into records (imports.parallel): 2 where the
+# machine has two cores or more, 1 to keep the work in the worker's own process.
+IMPORT_PROCESSES = env.int("IMPORT_PROCESSES", default=min(2, os.cpu_count() or 1))
 # Uploaded files and error workbooks are deleted after this many days (the history stays).
 IMPORT_RETENTION_DAYS = env.int("IMPORT_RETENTION_DAYS", default=30)
 # Exports up to this many rows stream from the request; larger ones run in Celery.

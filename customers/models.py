@@ -164,7 +164,12 @@ def avatar_path(customer, filename: str) -> str:
 
 class Customer(TenantOwned):
     # Every index of the table starts with the shop (Meta): none of its own.
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, editable=False, db_index=False)
+    # Not checked by the database (nor indexed alone: every index below starts with it):
+    # a shop is never deleted while its customers are written, and the check cost a
+    # lookup per row at an import's commit. Deleting a shop still deletes its customers
+    # (Django's on_delete).
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, editable=False, db_index=False,
+                               db_constraint=False)
     number = models.PositiveBigIntegerField(_("number"), editable=False)
     code = models.CharField(_("code"), max_length=20, editable=False)
     full_name = models.CharField(_("full name"), max_length=200)
@@ -228,10 +233,15 @@ class Customer(TenantOwned):
                                         default=MembershipState.GUEST)
     tags = models.ManyToManyField(Tag, through="CustomerTag", related_name="customers",
                                   blank=True, verbose_name=_("tags"))
+    # Who wrote the row, for the record: neither checked by the database nor indexed (a
+    # lookup and two index entries per row of an import, for the rare deletion of a
+    # login, which Django's on_delete still empties, by a scan).
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+", db_index=False)
+                                   on_delete=models.SET_NULL, related_name="+", db_index=False,
+                                   db_constraint=False)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+", db_index=False)
+                                   on_delete=models.SET_NULL, related_name="+", db_index=False,
+                                   db_constraint=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -251,25 +261,29 @@ class Customer(TenantOwned):
             # Sort orders of the list (keyset pagination walks these).
             models.Index(fields=["tenant", "search_name", "id"], name="customer_name_idx"),
             models.Index(fields=["tenant", "created_at", "id"], name="customer_created_idx"),
-            # Filters that narrow a big shop.
-            models.Index(fields=["tenant", "care_status"], name="customer_care_idx"),
-            models.Index(fields=["tenant", "assigned_staff"], name="customer_staff_idx"),
-            models.Index(fields=["tenant", "collaborator"], name="customer_ctv_idx"),
-            models.Index(fields=["tenant", "birth_month"], name="customer_birth_month_idx"),
+            # Filters that narrow a big shop, on a value chosen (a status, a staff member, a
+            # month): indexed where set, as most customers of an import have none of them
+            # (an entry per empty value cost every insert; "not set" is most of a shop and
+            # reads the shop's rows anyway).
+            *[models.Index(fields=["tenant", name], name=index,
+                           condition=models.Q(**{f"{name}__isnull": False}))
+              for name, index in (("care_status", "customer_care_idx"),
+                                  ("assigned_staff", "customer_staff_idx"),
+                                  ("collaborator", "customer_ctv_idx"),
+                                  ("birth_month", "customer_birth_month_idx"))],
             # The dashboard: stage counts (the funnel, VIPs) read this index only; pending
             # members are few, their partial index also serves "Chờ duyệt" sorted by date.
             models.Index(fields=["tenant", "lifecycle_stage"], name="customer_stage_idx"),
             models.Index(fields=["tenant", "created_at", "id"], name="customer_pending_idx",
                          condition=models.Q(membership_state="pending")),
             # The foreign keys that are mostly empty (an import of 100,000 customers sets
-            # none of them), indexed where set: what deleting a staff member, a status or a
-            # user (Django's on_delete) and "referred by" look up. An index entry per
-            # empty value cost every insert for nothing. No index on the shop alone:
-            # every index above starts with it.
+            # none of them), indexed where set: what deleting a staff member or a status
+            # (Django's on_delete) and "referred by" look up. An index entry per empty
+            # value cost every insert for nothing. No index on the shop alone: every index
+            # above starts with it.
             *[models.Index(fields=[name], name=f"cust_{name}_set_idx",
                            condition=models.Q(**{f"{name}__isnull": False}))
-              for name in ("referrer", "assigned_staff", "collaborator", "care_status",
-                           "created_by", "updated_by")],
+              for name in ("referrer", "assigned_staff", "collaborator", "care_status")],
             # PostgreSQL-only search indexes (trigram GIN on search_name, pattern_ops on
             # phones and emails) are created by migration 0002, which SQLite skips.
         ]
@@ -342,7 +356,10 @@ class CustomerPhone(TenantOwnedDetail):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "normalized"], name="phone_unique_per_shop"),
+            # Also the index of the search by the first digits (LIKE '091%'): one index,
+            # where a plain unique one and a pattern one were two entries per phone.
+            models.UniqueConstraint(fields=["tenant", "normalized"], name="phone_unique_per_shop",
+                                    opclasses=["int8_ops", "varchar_pattern_ops"]),
         ]
 
     def __str__(self):
@@ -360,7 +377,8 @@ class CustomerEmail(TenantOwnedDetail):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "email"], name="email_unique_per_shop"),
+            models.UniqueConstraint(fields=["tenant", "email"], name="email_unique_per_shop",
+                                    opclasses=["int8_ops", "varchar_pattern_ops"]),
         ]
 
     def __str__(self):

@@ -256,6 +256,57 @@ def test_hostile_text_is_kept_as_text(shop, manager):
     assert Customer.objects.for_tenant(shop).filter(company="<b>Cty</b>").exists()
 
 
+@pytest.mark.parametrize("blank", ["", " ", "\u00a0", "\u200b\u200b", "\ufeff \t", "\u3000"])
+def test_a_blank_looking_cell_is_an_empty_cell(shop, manager, blank):
+    """A cell beginning with a visible character is read at once; any other cell is
+    tested as a whole: spaces, no-break spaces and invisible characters only are empty
+    (a company left empty, not an error), and text after them is read."""
+    rows = [["An", "0911000001", blank, "", blank, blank],
+            ["Bình", "0911000002", "", blank, "", "\u00a0\u200bCty Mộc"]]
+    summary = run(shop, manager, sheet(HEADERS, *rows))
+    assert (summary.created, summary.rejected) == (2, 0)
+    assert dict(Customer.objects.for_tenant(shop).values_list("full_name", "company")) == {
+        "An": "", "Bình": "Cty Mộc"}
+
+
+@pytest.mark.parametrize("helper_fails", [False, True])
+def test_a_large_file_parsed_in_two_processes_gives_the_same_records_and_errors(
+        shop, manager, monkeypatch, helper_fails):
+    """The second process takes the last part of the rows; its records and errors come
+    after the first part's, as if one process had read them all. If it fails, the first
+    process reads its part too."""
+    from imports import parallel
+
+    rows = [[f"Khách {i}", f"09110{i:05d}", "", "31/02/1990" if i % 7 == 3 else "", "", ""]
+            for i in range(40)]
+    data = sheet(HEADERS, *rows)
+    one = engine.Parser(data.headers, MAPPING, Options(), engine.Resolver(shop))
+    errors_one = []
+    expected = engine.parse_rows(one, data.rows, errors_one, lambda *a: None, lambda: False)
+
+    monkeypatch.setattr(engine, "PARALLEL_MIN_ROWS", 10)
+    monkeypatch.setattr(parallel, "can_fork", lambda: True)
+    started = []
+    real_start = parallel.Helper.start
+
+    def broken(items):
+        raise RuntimeError("the second process dies")
+
+    def start(work, items):
+        started.append(len(items))
+        return real_start(broken if helper_fails else work, items)
+
+    monkeypatch.setattr(parallel.Helper, "start", start)
+    two = engine.Parser(data.headers, MAPPING, Options(), engine.Resolver(shop))
+    errors_two = []
+    records = engine.parse_rows(two, data.rows, errors_two, lambda *a: None, lambda: False)
+    assert started == [16]  # the last 40 % of the rows
+    assert [(r.row, r.data, r.phones) for r in records] == [
+        (r.row, r.data, r.phones) for r in expected]
+    assert [e.text() for e in errors_two] == [e.text() for e in errors_one]
+    assert len(records) == 34 and len(errors_two) == 6
+
+
 def test_an_over_long_cell_refuses_its_row(shop, manager, settings):
     settings.IMPORT_MAX_CELL_CHARS = 50
     summary = run(shop, manager, sheet(HEADERS, ["A" * 51, "0911000001", "", "", "", ""]),
