@@ -656,27 +656,38 @@ COLUMNS = {"name": ("full_name",), "company": ("company",), "tax_code": ("tax_co
            "source": ("source_id",), "created": ("created_at",)}
 
 
-def _column_values(key: str, value) -> dict:
-    """The Customer columns ``value`` of field ``key`` sets (None: clear them)."""
-    cols = COLUMNS[key]
-    if value is None:
-        if key == "province":  # the old-address text stays: it may come from its own column
-            return {"province_code": None}
-        empty = {"full_name": None, "created_at": None, "membership_state": None}
-        return {c: (None if c.endswith("_id") or c in ("birth_day", "birth_month",
-                                                          "birth_year", "province_code")
-                    else "") for c in cols if c not in empty}
-    if key == "birthday":
-        return dict(zip(cols, value, strict=True))
-    if key == "province":
-        code, old_text = value
-        return {"province_code": code, **({"legacy_address": old_text} if old_text else {})}
-    if key in ("care_status", "staff", "collaborator", "source"):
-        return {cols[0]: value.pk}
-    if key == "created":
-        return {"created_at": timezone.make_aware(
-            datetime.datetime.combine(value, datetime.time(12)))}
-    return {cols[0]: value}
+def _empty_values(key: str) -> dict:
+    """The Customer columns an empty cell of field ``key`` clears."""
+    if key == "province":  # the old-address text stays: it may come from its own column
+        return {"province_code": None}
+    empty = {"full_name": None, "created_at": None, "membership_state": None}
+    return {c: (None if c.endswith("_id") or c in ("birth_day", "birth_month",
+                                                      "birth_year", "province_code")
+                else "") for c in COLUMNS[key] if c not in empty}
+
+
+def _province_values(value) -> dict:
+    code, old_text = value
+    return {"province_code": code, **({"legacy_address": old_text} if old_text else {})}
+
+
+@functools.lru_cache(maxsize=4096)
+def _noon(day: datetime.date) -> datetime.datetime:
+    """A "created" date as a time: noon in the site's time zone (settings.TIME_ZONE, never
+    switched per request); a file's rows share their dates."""
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(12)))
+
+
+# The fields whose value is not their one column's value as is.
+_VALUES = {
+    "birthday": lambda value: dict(zip(COLUMNS["birthday"], value, strict=True)),
+    "province": _province_values,
+    "care_status": lambda value: {"care_status_id": value.pk},
+    "staff": lambda value: {"assigned_staff_id": value.pk},
+    "collaborator": lambda value: {"collaborator_id": value.pk},
+    "source": lambda value: {"source_id": value.pk},
+    "created": lambda value: {"created_at": _noon(value)},
+}
 
 
 # What a new customer's row holds, in the order Writer.create makes it (the id first on
@@ -693,12 +704,20 @@ NEW_CUSTOMER_COLUMNS = (
 def record_columns(record: Record, options: Options, creating: bool) -> dict:
     """The Customer columns the record sets."""
     out = {}
+    keep_empty = not creating and options.empty == EmptyCells.CLEAR
     for key, value in record.data.items():
-        if key not in COLUMNS:
+        cols = COLUMNS.get(key)
+        if cols is None:
             continue
-        if value is None and (creating or options.empty == EmptyCells.IGNORE):
+        if value is None:
+            if keep_empty:
+                out.update(_empty_values(key))
             continue
-        out.update(_column_values(key, value))
+        special = _VALUES.get(key)
+        if special is None:
+            out[cols[0]] = value
+        else:
+            out.update(special(value))
     return out
 
 
@@ -832,9 +851,12 @@ class Writer:
             # number after the COPY), and the rows made while the COPY sends them: the
             # database writes (its indexes) while this process builds the next rows.
             with connection.cursor() as cursor:
-                cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) "
-                               "FROM generate_series(1, %s)",
-                               [Customer._meta.db_table, len(records)])
+                # The sequence's name looked up once: inside nextval() the lookup ran
+                # for every row (0.8 s of 100,000 ids, 0.1 s without).
+                cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')",
+                               [Customer._meta.db_table])
+                cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)",
+                               [cursor.fetchone()[0], len(records)])
                 for record, (pk,) in zip(records, cursor.fetchall(), strict=True):
                     record.customer_id = pk
             copy_rows(Customer, ("id", *NEW_CUSTOMER_COLUMNS),
@@ -873,17 +895,18 @@ class Writer:
         insert_tuples(CustomerEmail, ("tenant_id", "customer_id", "email", "is_primary"),
                       emails())
 
-    def tag_links(self, records: list[Record], cleared: list[Record]) -> None:
+    def tag_links(self, new: list[Record], changed: list[Record],
+                  cleared: list[Record]) -> None:
+        """The tags of the new customers (a COPY: they hold none yet) and of the changed
+        ones (added to theirs; a single-choice group's other tag taken off)."""
+        fresh = dict.fromkeys(pair for record in new for pair in self._links(record)[0])
+        insert_tuples(CustomerTag, ("tenant_id", "customer_id", "tag_id"),
+                      ((self.tenant.pk, c, t) for c, t in fresh))
         links, single = [], {}
-        for record in records:
-            for group, name in record.tags:
-                tag = self._tag(group, name)
-                if tag.group_id and not self.resolver.groups[tag.group_id].multiple:
-                    # One tag of a single-choice group per customer: the row's last one.
-                    single[(record.customer_id, tag.group_id)] = tag.pk
-                else:
-                    links.append((record.customer_id, tag.pk))
-        links += [(customer_id, tag_id) for (customer_id, _g), tag_id in single.items()]
+        for record in changed:
+            some, chosen = self._links(record)
+            links += some
+            single.update(chosen)
         self._clear_tags(cleared)
         for (customer_id, group_id), tag_id in single.items():
             CustomerTag.objects.for_tenant(self.tenant).filter(
@@ -901,6 +924,18 @@ class Writer:
         CustomerTag.objects.bulk_create(
             [CustomerTag(tenant=self.tenant, customer_id=c, tag_id=t) for c, t in links],
             batch_size=2000, ignore_conflicts=True)
+
+    def _links(self, record: Record) -> tuple[list, dict]:
+        """(customer, tag) pairs of the record's tags, the single-choice groups' included
+        (the row's last tag of each), and those single-choice ones by (customer, group)."""
+        links, single = [], {}
+        for group, name in record.tags:
+            tag = self._tag(group, name)
+            if tag.group_id and not self.resolver.groups[tag.group_id].multiple:
+                single[(record.customer_id, tag.group_id)] = tag.pk
+            else:
+                links.append((record.customer_id, tag.pk))
+        return links + [(c, t) for (c, _g), t in single.items()], single
 
     def _clear_tags(self, records: list[Record]) -> None:
         """"Empty cells clear": an empty tag cell removes the tags of its column (all tags, or
@@ -1036,7 +1071,7 @@ def run(tenant, actor, sheet, mapping: list, options: Options, *, dry_run: bool,
         held = _contacts_held(tenant, [r.customer_id for r in changes])
         writer.contacts(new + [r for r in changes if r.phones or r.emails], held)
         _update(tenant, writer, changes)
-        writer.tag_links(new + changes,
+        writer.tag_links(new, changes,
                          cleared=changes if options.empty == EmptyCells.CLEAR else [])
         _apply_hooks(tenant, actor, job, new + changes)
         if job is not None:

@@ -208,6 +208,23 @@ def test_tags_found_by_name_created_when_new_and_per_tag_group(shop, manager):
                .values_list("tag", flat=True)) == {gold.pk}
 
 
+def test_a_new_customers_tags_are_written_once_and_one_per_single_choice_group(shop, manager):
+    """A new customer's tags are sent at once (no tag held yet): a tag named twice is one
+    link, and a single-choice group keeps the row's last tag."""
+    single = TagGroupFactory(tenant=shop, name="Hạng khách", multiple=False)
+    Tag.objects.create(tenant=shop, group=single, name="Vàng")
+    silver = Tag.objects.create(tenant=shop, group=single, name="Bạc")
+    headers = ["Tên", "SĐT", "Nhóm khách hàng", "Nhóm 2", "Hạng khách"]
+    mapping = ["name", "phone", "tags", "tags", f"tags:{single.pk}"]
+    summary = run(shop, manager, sheet(headers, ["An", "0911000001", "Sỉ; sỉ|Lẻ", "Sỉ",
+                                                 "Vàng, Bạc"]), mapping=mapping)
+    assert summary.created == 1
+    an = Customer.objects.for_tenant(shop).get()
+    assert sorted(CustomerTag.objects.filter(customer=an).values_list("tag__name", flat=True)) \
+        == ["Bạc", "Lẻ", "Sỉ"]
+    assert CustomerTag.objects.get(customer=an, tag__group=single).tag == silver
+
+
 def test_old_province_names_map_to_2025_and_keep_the_text(shop, manager):
     headers = ["Tên", "SĐT", "Tỉnh/Thành phố"]
     run(shop, manager, sheet(headers, ["An", "0911000001", "Bình Dương"]),
