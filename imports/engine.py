@@ -4,7 +4,8 @@ One code path for the preview (``dry_run``: everything but the write), the run, 
 management command and the bench:
 
 1. **parse**: each mapped cell through the reader its field names (``FieldIO.parse``, read by
-   ``imports.values``); an error is kept with its row and column, in words;
+   ``imports.values``); an error is kept with its row and column, in words. A large file's
+   last rows are parsed by a second process meanwhile (``imports.parallel``);
 2. **in-file duplicates**: rows sharing a normalized phone, an email or a code are one
    person: shown, and merged by the chosen rule;
 3. **match**: by code (this shop's code, or a merged customer's old code), else phone, else
@@ -423,8 +424,9 @@ HELPER_SHARE = 0.4
 
 def parse_rows(parser: Parser, rows: list, errors: list, report: Callable,
                stop: Callable) -> list[Record]:
-    """The records of ``rows`` (None for a row with an error, which goes to ``errors``),
-    in the rows' order, the errors too; reports progress, raises CancelledError."""
+    """The records of ``rows``, in the rows' order; a row with an error makes none and its
+    errors go to ``errors``, in the rows' order too. Reports progress; raises
+    CancelledError."""
     total = len(rows)
     helper, split = None, total
     if total >= PARALLEL_MIN_ROWS:
