@@ -334,11 +334,13 @@ def _collect(numbered_rows, sheet_name: str, max_rows: int, limit: int | None,
 
 
 @contextlib.contextmanager
-def _gc_paused():
+def gc_paused():
     """Collecting 100,000 rows creates millions of objects, which makes the cyclic garbage
     collector run full collections over and over (more than half the time spent here).
     Rows hold no reference cycles, and reference counting still frees everything, so the
-    collector waits until the rows are read."""
+    collector waits until the rows are read. The import's services keep it waiting until
+    the rows are gone (imports.services): back while they live, its next passes would walk
+    them all, young objects that they are."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -364,7 +366,7 @@ def _read_workbook_sheet(workbook, name: str, max_rows: int, limit: int | None) 
             yield number, row
 
     rows = numbered()
-    with _CalamineErrors(), _gc_paused():
+    with _CalamineErrors(), gc_paused():
         result = _collect(rows, name, max_rows, limit, "")
     if limit is None or len(result.rows) < limit:
         last_row = calamine_sheet.end[0] + 1
@@ -1178,7 +1180,7 @@ def _read_csv(path: Path, name: str, encoding: str, max_rows: int,
                             for n, row in enumerate(reader, start=1))
             else:
                 numbered = enumerate(reader, start=1)
-            with _gc_paused():
+            with gc_paused():
                 return _collect(numbered, name, max_rows, limit, "")
     except csv.Error as exc:
         raise _refuse(DAMAGED, "damaged") from exc

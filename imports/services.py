@@ -7,7 +7,6 @@ transaction cannot show its progress to others), the outcome on the job row.
 """
 
 import datetime
-import gc
 import hashlib
 import hmac
 import io
@@ -132,20 +131,21 @@ def job_upload(*, tenant, actor, uploaded_file, kind: str, keep_rows: bool = Tru
         raise ValidationError(_("Choose what the file holds: customers or orders."))
     name = Path(uploaded_file.name or "").name[:255]
     path, digest, size = _save_upload(uploaded_file)
-    try:
-        book = reading.inspect(path, name)
-        job = ImportJob(tenant=tenant, kind=kind, created_by=access.user_of(actor),
-                        file_name=name, file_hash=digest, file_size=size,
-                        file_type=book.kind, encoding=book.encoding, sheets=book.sheets,
-                        options=engine.Options().as_dict())
-        _describe_sheet(job, path, book, None)
-        with path.open("rb") as handle:
-            job.file.save(name, File(handle), save=False)
-        job.save()
-        if keep_rows:
-            _keep_rows(job, job.read_rows)
-    finally:
-        path.unlink(missing_ok=True)
+    with reading.gc_paused():
+        try:
+            book = reading.inspect(path, name)
+            job = ImportJob(tenant=tenant, kind=kind, created_by=access.user_of(actor),
+                            file_name=name, file_hash=digest, file_size=size,
+                            file_type=book.kind, encoding=book.encoding, sheets=book.sheets,
+                            options=engine.Options().as_dict())
+            _describe_sheet(job, path, book, None)
+            with path.open("rb") as handle:
+                job.file.save(name, File(handle), save=False)
+            job.save()
+            if keep_rows:
+                _keep_rows(job, job.__dict__.pop("read_rows"))
+        finally:
+            path.unlink(missing_ok=True)
     return job
 
 
@@ -209,11 +209,12 @@ def job_choose_sheet(*, tenant, actor, job: ImportJob, sheet: str) -> ImportJob:
     _require_editable(job)
     if sheet not in job.sheets:
         raise ValidationError(_("The workbook has no sheet “%(name)s”.") % {"name": sheet})
-    _describe_sheet(job, Path(job.file.path), _book(job), sheet)
-    job.state = ImportState.UPLOADED
-    job.counts, job.errors, job.duplicates = {}, [], []
-    job.save()
-    _keep_rows(job, job.read_rows)
+    with reading.gc_paused():
+        _describe_sheet(job, Path(job.file.path), _book(job), sheet)
+        job.state = ImportState.UPLOADED
+        job.counts, job.errors, job.duplicates = {}, [], []
+        job.save()
+        _keep_rows(job, job.__dict__.pop("read_rows"))
     return job
 
 
@@ -437,19 +438,17 @@ def execute(job: ImportJob, actor, *, dry_run: bool, progress=None,
     else:
         run = engine.run
     # A file's cells and records are millions of objects without cycles: the cyclic
-    # collector's full passes over them took ~2 s of a 100,000-row run. Off for the run
-    # (reference counting still frees everything), back on after.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    # collector's passes over them took ~2 s of a 100,000-row run. Off until they are gone
+    # (reference counting frees them all): the rows the upload read on the job are taken
+    # off it, so that this function holds the last reference.
+    with reading.gc_paused():
         if sheet is None:
-            sheet = _kept_rows(job) or _read(Path(job.file.path), book, job.sheet or None)
+            sheet = (job.__dict__.pop("read_rows", None) or _kept_rows(job)
+                     or _read(Path(job.file.path), book, job.sheet or None))
         summary = run(job.tenant, actor, sheet, job.mapping, options, dry_run=dry_run,
                       job=job, progress=progress, should_stop=should_stop)
-    finally:
-        if collecting:
-            gc.enable()
-    _keep(job, summary, sheet, dry_run)
+        _keep(job, summary, sheet, dry_run)
+        del sheet
     return summary
 
 
@@ -509,23 +508,25 @@ def import_path(*, tenant, actor, path: Path, kind: str = ImportKind.CUSTOMERS,
             while chunk := self.handle.read(1024 * 1024):
                 yield chunk
 
-    with path.open("rb") as handle:
-        job = job_upload(tenant=tenant, actor=actor, kind=kind, keep_rows=False,
-                         uploaded_file=_Upload(handle, path.name, path.stat().st_size))
-    if sheet:
-        job = job_choose_sheet(tenant=tenant, actor=actor, job=job, sheet=sheet)
-    options = dict(options or {})
-    if date_order:
-        dates = _date_targets(tenant, kind)
-        options["date_orders"] = {str(i): date_order for i, target in enumerate(job.mapping)
-                                  if target in dates}
-    job = job_configure(tenant=tenant, actor=actor, job=job, mapping=job.mapping,
-                        options=options)
-    job.started_at = timezone.now()
-    job.state = ImportState.CHECKING if dry_run else ImportState.RUNNING
-    job.save(update_fields=["started_at", "state"])
-    # The upload has just read the whole sheet: not read again.
-    summary = execute(job, actor, dry_run=dry_run, sheet=getattr(job, "read_rows", None))
+    # The collector stays off from the read to the end of the run (reading.gc_paused).
+    with reading.gc_paused():
+        with path.open("rb") as handle:
+            job = job_upload(tenant=tenant, actor=actor, kind=kind, keep_rows=False,
+                             uploaded_file=_Upload(handle, path.name, path.stat().st_size))
+        if sheet:
+            job = job_choose_sheet(tenant=tenant, actor=actor, job=job, sheet=sheet)
+        options = dict(options or {})
+        if date_order:
+            dates = _date_targets(tenant, kind)
+            options["date_orders"] = {str(i): date_order
+                                      for i, target in enumerate(job.mapping) if target in dates}
+        job = job_configure(tenant=tenant, actor=actor, job=job, mapping=job.mapping,
+                            options=options)
+        job.started_at = timezone.now()
+        job.state = ImportState.CHECKING if dry_run else ImportState.RUNNING
+        job.save(update_fields=["started_at", "state"])
+        # The upload has just read the whole sheet (job.read_rows): not read again.
+        summary = execute(job, actor, dry_run=dry_run)
     return job, summary
 
 

@@ -291,3 +291,28 @@ def test_the_command_path_keeps_no_copy_of_the_rows(shop, manager, tmp_path):
     job, summary = services.import_path(tenant=shop, actor=manager, path=path, dry_run=True)
     assert summary.counts()["created"] == 2  # read once, by the upload, and used at once
     assert not services._rows_path(job).exists()
+
+
+def test_the_collector_waits_until_the_rows_are_gone(shop, manager, tmp_path, monkeypatch):
+    """From the read to the end of the run the cyclic collector is off (its passes over a
+    file's millions of young objects cost seconds); the rows are not left on the job, so
+    they are gone when it comes back."""
+    import gc
+
+    from imports import engine
+
+    seen = []
+    run = engine.run
+
+    def watched(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return run(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "run", watched)
+    path = tmp_path / "khach.xlsx"
+    path.write_bytes(workbook())
+    job, summary = services.import_path(tenant=shop, actor=manager, path=path)
+    assert summary.counts()["created"] == 2 and seen == [False]
+    assert gc.isenabled() and "read_rows" not in job.__dict__
+    uploaded = upload(shop, manager)  # the screens' upload keeps them on disk, not on the job
+    assert "read_rows" not in uploaded.__dict__ and services._kept_rows(uploaded) is not None
