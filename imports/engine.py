@@ -569,6 +569,10 @@ def _among(queryset, column: str, keys):
         # The table, column and type come from the model; the keys are a parameter.
         sql = (f'"{model._meta.db_table}"."{field.column}" = '
                f"ANY(%s::{field.db_type(connection)}[])")
+        if all(type(k) is int for k in keys):
+            # Ids as the array's text, cast by the server: psycopg dumps a list element by
+            # element (0.3 s for 98,000 ids, sent four times by a re-import's comparison).
+            keys = "{" + ",".join(map(str, keys)) + "}"
         yield queryset.filter(RawSQL(sql, (keys,), output_field=BooleanField()))  # noqa: S611
         return
     for chunk in _chunks(keys):
@@ -723,9 +727,11 @@ def record_columns(record: Record, options: Options, creating: bool) -> dict:
     return out
 
 
-def _comparable(value):
+def _comparable(value, zone):
+    """A value as the file can say it: a time by its date in ``zone`` (the current time
+    zone, read once by the caller: ``timezone.localdate`` looks it up at each call)."""
     if isinstance(value, datetime.datetime):
-        return timezone.localdate(value)
+        return value.astimezone(zone).date()
     return value
 
 
@@ -1183,6 +1189,7 @@ def _changes(tenant, old: list, options: Options, writer: Writer) -> list:
                 held.update((cid, value) for cid, value in part.values_list("id", entry.path)
                             if value is not None)
     changed = []
+    zone = timezone.get_current_timezone()
     for record in old:
         row = stored[record.customer_id]
         wanted = record_columns(record, options, creating=False)
@@ -1195,7 +1202,7 @@ def _changes(tenant, old: list, options: Options, writer: Writer) -> list:
             if isinstance(value, tuple):  # a source / care status the run creates
                 record.after[column] = value
                 continue
-            if _comparable(row.get(column)) != _comparable(value) and not (
+            if _comparable(row.get(column), zone) != _comparable(value, zone) and not (
                     column == "created_at" and value is None):
                 record.before[column], record.after[column] = row.get(column), value
         hook_changes = any(record.data.get(key) is not None
