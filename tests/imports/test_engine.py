@@ -433,3 +433,24 @@ def test_a_new_shops_first_import_looks_nobody_up(shop, manager, django_assert_n
     matcher = engine.Matcher(shop, records)
     matcher.match(records[0], [], {})
     assert records[0].customer_id is not None
+
+
+@pytest.mark.parametrize("codes", [
+    ["KH000001", 'A"B', "C\\D", "E,F", "{G}", "NULL", " H ", "Ý Ơ", "I\\\"J"],
+])
+def test_set_lookups_find_every_key_however_written(shop, codes):
+    """The keys of a lookup go to PostgreSQL as one array text: quotes, backslashes,
+    commas, braces, spaces and the word NULL are plain characters of a key."""
+    wanted = {CustomerFactory(tenant=shop, code=code).pk: code for code in codes}
+    CustomerFactory(tenant=shop, code="KH999999")
+    found = {}
+    for part in engine._among(Customer.objects.for_tenant(shop), "code", codes + ["X,Y"]):
+        found.update(part.values_list("id", "code"))
+    assert found == wanted
+    ids = sorted(wanted)
+    by_id = set()
+    for part in engine._among(Customer.objects.for_tenant(shop), "id", ids):
+        by_id.update(part.values_list("id", flat=True))
+    assert by_id == set(ids)
+    assert engine.array_text([3, 1]) == "{3,1}"
+    assert engine.array_text(['a"b', "c\\d"]) == '{"a\\"b","c\\\\d"}'
