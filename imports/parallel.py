@@ -8,9 +8,11 @@ the child's result with ``Helper.result()``. A child that fails (an error, a kil
 memory) gives None: the caller does that part itself, so a result never depends on the
 helper. ``Helper.stop()`` kills it (a cancelled import).
 
-Forking is safe here because the child only computes on objects the parent already holds:
-it opens no connection, touches no database (the parent's connection is never used nor
-closed in the child: it leaves with ``os._exit``), and writes nothing but the pipe. It is
+Forking is safe here because the child only computes on objects the parent already holds
+and writes nothing but the pipe. The parent's database connections are never used nor
+closed in the child: Django forgets them there (a query made by mistake would open a
+connection of its own) while the child keeps them referenced until it leaves with
+``os._exit`` (closing one would end the parent's session). It is
 only done where a fork is plain: on a system with ``fork``, with more than one process
 allowed (``IMPORT_PROCESSES``), from a process running one thread (a Celery prefork worker,
 the management command — not a threaded development server, where the work stays in one
@@ -34,6 +36,18 @@ log = logging.getLogger(__name__)
 def can_fork() -> bool:
     return (hasattr(os, "fork") and settings.IMPORT_PROCESSES > 1
             and threading.active_count() == 1)
+
+
+def _forget_connections() -> list:
+    """In the child: Django's connections, inherited from the parent, taken off Django and
+    returned (to be kept referenced: nothing may close them)."""
+    from django.db import connections
+
+    held = []
+    for conn in connections.all(initialized_only=True):
+        held.append(conn.connection)
+        conn.connection = None
+    return held
 
 
 class Helper:
@@ -60,6 +74,7 @@ class Helper:
             code = 1
             try:
                 os.close(read_end)
+                held = _forget_connections()  # noqa: F841 - referenced until the exit
                 data = pickle.dumps(work(items), protocol=pickle.HIGHEST_PROTOCOL)
                 with open(write_end, "wb") as pipe:
                     pipe.write(data)

@@ -55,3 +55,32 @@ def test_no_child_where_forking_is_not_plain(settings, monkeypatch):
     settings.IMPORT_PROCESSES = 2
     monkeypatch.setattr(parallel.threading, "active_count", lambda: 3)
     assert parallel.Helper.start(squares, [1]) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_query_in_the_child_leaves_the_parents_connection_alone(forking, tenant):
+    """The child is not meant to query; if it does, it opens a connection of its own (on
+    PostgreSQL another session; on SQLite it may fail, and the parent does the work): the
+    parent's session goes on as before."""
+    from django.db import connection
+
+    from customers.models import Customer
+    from tests.customers.factories import CustomerFactory
+
+    CustomerFactory(tenant=tenant)
+
+    def session(items):
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute("SELECT pg_backend_pid()")
+                return cursor.fetchone()[0]
+            return Customer.objects.count()
+
+    mine = session([]) if connection.vendor == "postgresql" else None
+    helper = parallel.Helper.start(session, [1])
+    theirs = helper.result()
+    if connection.vendor == "postgresql":
+        assert theirs is not None and theirs != mine
+    assert Customer.objects.count() == 1
+    CustomerFactory(tenant=tenant)
+    assert Customer.objects.count() == 2
