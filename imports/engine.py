@@ -693,14 +693,22 @@ def _noon(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time(12)))
 
 
+def _relation_values(key: str):
+    """A relation's column: the row's key, or a source / care status the run is to create,
+    ("new", name), as is (``_changes`` lists it; ``_update`` writes the row made for it)."""
+    column = COLUMNS[key][0]
+
+    def values(value) -> dict:
+        return {column: value if isinstance(value, tuple) else value.pk}
+
+    return values
+
+
 # The fields whose value is not their one column's value as is.
 _VALUES = {
     "birthday": lambda value: dict(zip(COLUMNS["birthday"], value, strict=True)),
     "province": _province_values,
-    "care_status": lambda value: {"care_status_id": value.pk},
-    "staff": lambda value: {"assigned_staff_id": value.pk},
-    "collaborator": lambda value: {"collaborator_id": value.pk},
-    "source": lambda value: {"source_id": value.pk},
+    **{key: _relation_values(key) for key in ("care_status", "staff", "collaborator", "source")},
     "created": lambda value: {"created_at": _noon(value)},
 }
 

@@ -225,6 +225,22 @@ def test_a_new_customers_tags_are_written_once_and_one_per_single_choice_group(s
     assert CustomerTag.objects.get(customer=an, tag__group=single).tag == silver
 
 
+def test_a_matched_customer_gets_a_source_and_a_care_status_the_shop_does_not_have_yet(
+        shop, manager):
+    """The preview lists them as new, the run creates them and sets them on the customer
+    it updates (the comparison met them before they existed)."""
+    headers = ["Tên", "SĐT", "Nguồn", "Trạng thái chăm sóc"]
+    mapping = ["name", "phone", "source", "care_status"]
+    run(shop, manager, sheet(headers, ["An", "0911000001", "", ""]), mapping=mapping)
+    row = ["An", "0911000001", "Hội chợ Tết", "Hẹn gọi lại"]
+    preview = run(shop, manager, sheet(headers, row), mapping=mapping, dry_run=True)
+    assert (preview.updated, preview.rejected, preview.new_sources) == (1, 0, ["Hội chợ Tết"])
+    summary = run(shop, manager, sheet(headers, row), mapping=mapping)
+    assert summary.updated == 1 and summary.written
+    an = Customer.objects.for_tenant(shop).select_related("source", "care_status").get()
+    assert (an.source.name, an.care_status.name) == ("Hội chợ Tết", "Hẹn gọi lại")
+
+
 def test_old_province_names_map_to_2025_and_keep_the_text(shop, manager):
     headers = ["Tên", "SĐT", "Tỉnh/Thành phố"]
     run(shop, manager, sheet(headers, ["An", "0911000001", "Bình Dương"]),
